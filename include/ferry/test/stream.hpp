@@ -67,11 +67,11 @@ struct pipe {
 
 // Wakes whatever waits on *slot, on that timer's own executor, if the timer still exists then.
 inline void wake(const std::shared_ptr<pipe>& p, boost::asio::steady_timer* pipe::*slot) {
-  boost::asio::steady_timer* t = p->*slot;
+  boost::asio::steady_timer* t = (*p).*slot;
   if (!t) return;
   boost::asio::post(t->get_executor(), [p, slot] {
     std::lock_guard lock{p->m};
-    if (auto* timer = p.get()->*slot) timer->cancel();
+    if (auto* timer = (*p).*slot) timer->cancel();
   });
 }
 
@@ -203,7 +203,7 @@ class stream {
   template <class Buffers>
   struct read_op : op_base<read_op<Buffers>> {
     Buffers buffers;
-    read_op(end* e, const Buffers& b) : op_base<read_op<Buffers>>{e}, buffers(b) {}
+    read_op(end* owner, const Buffers& b) : op_base<read_op<Buffers>>{owner}, buffers(b) {}
     boost::asio::steady_timer& timer() { return this->e->read_timer; }
 
     // True when the operation is done (data, EOF or an empty buffer); false to wait.
@@ -233,7 +233,7 @@ class stream {
   template <class Buffers>
   struct write_op : op_base<write_op<Buffers>> {
     Buffers buffers;
-    write_op(end* e, const Buffers& b) : op_base<write_op<Buffers>>{e}, buffers(b) {}
+    write_op(end* owner, const Buffers& b) : op_base<write_op<Buffers>>{owner}, buffers(b) {}
     boost::asio::steady_timer& timer() { return this->e->write_timer; }
 
     bool attempt(error_code& ec, std::size_t& n) {
