@@ -7,7 +7,6 @@
 #include <cstddef>
 
 struct evp_md_ctx_st;
-struct evp_mac_ctx_st;
 
 namespace ferry::crypto {
 
@@ -64,8 +63,9 @@ class hmac {
   void final(mutable_byte_view out);  // out.size() >= size(); no allocation
 
  private:
+  struct state;  // two digest contexts and the padded key (src/crypto/hash.cpp)
   hash_alg alg_;
-  evp_mac_ctx_st* ctx_;
+  state* s_;
 };
 
 }  // namespace ferry::crypto
