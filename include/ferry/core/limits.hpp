@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace ferry::limits {
 
@@ -21,11 +22,64 @@ inline constexpr std::size_t max_mpint = 16384 / 8 + 1;
 inline constexpr std::size_t max_packet = 256 * 1024;
 inline constexpr std::size_t max_identification_line = 255;  // RFC 4253 §4.2, CR LF included
 inline constexpr std::size_t max_pre_banner_lines = 1024;     // as OpenSSH's client
+// Bytes of pre-banner text a client reads before giving up (lines times the line limit).
+inline constexpr std::size_t max_pre_banner_bytes = 64 * 1024;
+// RFC 8308 §2.3 EXT_INFO: extensions in one message.
+inline constexpr std::size_t ssh_max_extensions = 64;
+// RFC 4419 §3: group sizes a diffie-hellman-group-exchange server offers, in bits.
+inline constexpr std::size_t ssh_gex_min_bits = 2048;
+inline constexpr std::size_t ssh_gex_max_bits = 8192;
 
 // --- SFTP ------------------------------------------------------------------------------------
 inline constexpr std::size_t sftp_max_message = 256 * 1024;
+// An opaque handle as sent by a server (draft-ietf-secsh-filexfer-02 §6.2: at most 256 bytes).
+inline constexpr std::size_t sftp_max_handle = 256;
+// Extension pairs in INIT/VERSION (§4) and in one ATTRS (§5); OpenSSH announces about a dozen.
+inline constexpr std::size_t sftp_max_extensions = 64;
+// Entries in one SSH_FXP_NAME reply (§7); servers send ~100 per READDIR, the message caps it too.
+inline constexpr std::size_t sftp_max_names = 4096;
+// IDs in one users-groups-by-id@openssh.com request (PROTOCOL §4.12), and names in its reply.
+inline constexpr std::size_t sftp_max_ids = 4096;
+
+// --- SCP (OpenSSH scp.c, the rcp protocol) ---------------------------------------------------
+// One record or error line, newline included (scp.c reads records into a 2048-byte buffer).
+inline constexpr std::size_t scp_max_line = 2048;
+// Directories a sink descends into before refusing (scp.c recurses without a cap).
+inline constexpr std::size_t scp_max_depth = 64;
+// A C record's size (off_t range); a T record's seconds (year 9999).
+inline constexpr std::uint64_t scp_max_size = (std::uint64_t{1} << 63) - 1;
+inline constexpr std::uint64_t scp_max_time = 253402300799;
 
 // --- FTP -------------------------------------------------------------------------------------
 inline constexpr std::size_t ftp_max_line = 4096;
+// A multi-line reply (RFC 959 §4.2) as a whole: STAT and HELP can be long, but a reply that never
+// ends must not grow without bound.
+inline constexpr std::size_t ftp_max_reply_lines = 4096;
+inline constexpr std::size_t ftp_max_reply_bytes = 1024 * 1024;
+// Directory listings the client collects in memory (LIST/MLSD over the data connection).
+inline constexpr std::size_t ftp_max_listing_bytes = 64 * 1024 * 1024;
+inline constexpr std::size_t ftp_max_listing_entries = 1024 * 1024;
+// MLSx facts in one entry (RFC 3659 §7; a handful are defined).
+inline constexpr std::size_t ftp_max_facts = 64;
+
+// --- filesystem (fs/path) -------------------------------------------------------------------
+// A client path as received, and one component of it (PATH_MAX and NAME_MAX on Linux).
+inline constexpr std::size_t fs_max_path = 4096;
+inline constexpr std::size_t fs_max_name = 255;
+// Symlinks followed while resolving one path before ELOOP (Linux's MAXSYMLINKS).
+inline constexpr std::size_t fs_max_symlinks = 40;
+// Entries returned by one readdir call.
+inline constexpr std::size_t fs_readdir_batch = 128;
+
+// --- auth --------------------------------------------------------------------------------------
+// One line of an authorized_keys or users file (OpenSSH reads authorized_keys lines up to 16 KiB
+// of key blob: base64 plus options fit in this).
+inline constexpr std::size_t auth_max_line = 64 * 1024;
+// A password as received (RFC 4252 §8 sets none; OpenSSH's sshd caps passwords at 1 KiB).
+inline constexpr std::size_t auth_max_password = 1024;
+// scrypt cost accepted from a stored hash: N = 2^ln with ln <= this, and r * p bounded, so a
+// crafted users file cannot make one check use gigabytes or minutes.
+inline constexpr unsigned auth_scrypt_max_ln = 20;
+inline constexpr unsigned auth_scrypt_max_rp = 64;
 
 }  // namespace ferry::limits
