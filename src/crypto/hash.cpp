@@ -1,6 +1,7 @@
-// Hashes and HMAC over EVP. HMAC is built here from two EVP_MD_CTXs (RFC 2104 §2) rather than
-// with EVP_MAC: OpenSSL 3.0's HMAC re-init duplicates a digest context (an allocation) for every
-// message, and the MAC runs once per SSH packet.
+// Hashes and HMAC over EVP. HMAC is built here from two EVP_MD_CTXs and the padded key (RFC 2104
+// §2), so the per-packet path is two digest inits on contexts made once per key. ferry allocates
+// nothing per message; OpenSSL 3.0 itself re-creates the provider's digest context on each init
+// (EVP_MAC's HMAC duplicates one per message instead), which no non-deprecated API avoids.
 #include <ferry/crypto/hash.hpp>
 
 #include "ossl.hpp"
