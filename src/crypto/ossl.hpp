@@ -4,7 +4,9 @@
 
 #include <ferry/core/bytes.hpp>
 #include <ferry/core/error.hpp>
+#include <ferry/core/secure.hpp>
 #include <ferry/crypto/hash.hpp>
+#include <ferry/crypto/kex.hpp>
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>
@@ -71,5 +73,21 @@ bn_ptr bn_from(byte_view magnitude);
 bytes bn_to_bytes(const BIGNUM* n);
 // A copy of a BIGNUM parameter of a key, or null.
 bn_ptr pkey_bn(const EVP_PKEY* key, const char* param);
+
+// ---- NIST curves ----------------------------------------------------------------------------
+const char* curve_name(curve c) noexcept;  // "P-256", "P-384", "P-521"
+int curve_nid(curve c) noexcept;
+ec_group_ptr new_group(curve c);
+// d*G as a SEC1 uncompressed point; d must be in [1, n-1] (otherwise returns false).
+bool ec_public_from_scalar(curve c, const BIGNUM* d, bytes& point);
+// An EC key (private scalar + public point) built with EVP_PKEY_fromdata; throws on failure.
+pkey_ptr ec_keypair(curve c, const BIGNUM* d, byte_view point);
+// A peer's public point: SEC1 uncompressed, right length, on the curve, not infinity; null otherwise.
+pkey_ptr ec_public(curve c, byte_view point);
+// The SEC1 uncompressed public point of an EC key.
+bytes ec_point_of(const EVP_PKEY* key);
+
+// Derives with EVP_PKEY_derive; an error if OpenSSL refuses the peer or the derivation.
+error_code derive(EVP_PKEY* mine, EVP_PKEY* peer, secure_bytes& out);
 
 }  // namespace ferry::crypto::detail

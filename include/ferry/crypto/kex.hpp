@@ -23,6 +23,8 @@ class x25519_keypair {
  public:
   // The private scalar comes from rng (so a fixed RNG gives a reproducible session).
   static x25519_keypair generate(random_source& rng);
+  // A known private key (32 bytes, clamped by the function as RFC 7748 §5 says): for test vectors.
+  static x25519_keypair from_private(byte_view scalar32);
   byte_view public_key() const noexcept { return {pub_, 32}; }
   // Refuses a peer value of the wrong size and an all-zero shared secret (RFC 7748 §6.1).
   error_code derive(byte_view peer, secure_bytes& shared) const;
@@ -38,7 +40,10 @@ class x25519_keypair {
 
 class ecdh_keypair {
  public:
+  // The private scalar is drawn from rng by rejection sampling until it lies in [1, n-1].
   static ecdh_keypair generate(curve c, random_source& rng);
+  // A known private scalar d (big-endian, 1 <= d < n; otherwise throws): for test vectors.
+  static ecdh_keypair from_scalar(curve c, byte_view d);
   curve which() const noexcept { return curve_; }
   // SEC1 uncompressed point (0x04 || X || Y).
   byte_view public_key() const noexcept { return pub_; }
@@ -70,6 +75,8 @@ class dh_keypair {
  public:
   // private_bits: the exponent size (twice the hash's security level is the usual choice).
   static dh_keypair generate(const dh_group& group, std::size_t private_bits, random_source& rng);
+  // A known private exponent x (1 < x < p-1; otherwise throws): for tests.
+  static dh_keypair from_private(const dh_group& group, byte_view x);
   byte_view public_value() const noexcept { return pub_; }  // magnitude
   // Refuses a peer value outside 1 < f < p-1.
   error_code derive(byte_view peer_value, secure_bytes& shared) const;
