@@ -1,0 +1,49 @@
+#include <ferry/crypto/tls.hpp>
+
+#include <openssl/ssl.h>
+
+namespace ferry::crypto::tls {
+
+session::~session() {
+  if (s_) SSL_SESSION_free(s_);
+}
+
+session::session(const session& o) noexcept : s_(o.s_) {
+  if (s_) SSL_SESSION_up_ref(s_);
+}
+
+session& session::operator=(const session& o) noexcept {
+  if (this != &o) {
+    if (o.s_) SSL_SESSION_up_ref(o.s_);
+    if (s_) SSL_SESSION_free(s_);
+    s_ = o.s_;
+  }
+  return *this;
+}
+
+session& session::operator=(session&& o) noexcept {
+  if (this != &o) {
+    if (s_) SSL_SESSION_free(s_);
+    s_ = o.s_;
+    o.s_ = nullptr;
+  }
+  return *this;
+}
+
+bool session::resumable() const noexcept { return s_ && SSL_SESSION_is_resumable(s_) == 1; }
+
+session current_session(ssl_st* ssl) noexcept {
+  return ssl ? session{SSL_get1_session(ssl)} : session{};
+}
+
+bool offer_session(ssl_st* ssl, const session& s) noexcept {
+  return ssl && s && SSL_set_session(ssl, s.native()) == 1;
+}
+
+bool session_reused(ssl_st* ssl) noexcept { return ssl && SSL_session_reused(ssl) == 1; }
+
+bool set_server_name(ssl_st* ssl, const char* host) noexcept {
+  return ssl && host && SSL_set_tlsext_host_name(ssl, host) == 1;
+}
+
+}  // namespace ferry::crypto::tls

@@ -1,0 +1,283 @@
+// Real FTP servers for interop tests: vsftpd (plain, explicit and implicit FTPS with
+// require_ssl_reuse) and Python's pyftpdlib, each on 127.0.0.1 with a free port and a private
+// config in a temp dir (see INTEROP.md). Every process is started in its own process group and
+// stopped by that id when its guard goes out of scope, also when an assertion fails.
+#pragma once
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace ferry::test::interop {
+
+namespace fs = std::filesystem;
+
+inline std::string read_file(const fs::path& p) {
+  std::ifstream in{p, std::ios::binary};
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline void write_file(const fs::path& p, std::string_view data) {
+  std::ofstream out{p, std::ios::binary | std::ios::trunc};
+  out.write(data.data(), std::streamsize(data.size()));
+}
+
+// A directory under the system temp dir, removed with everything in it.
+class temp_dir {
+ public:
+  explicit temp_dir(const std::string& prefix = "ferry-ftp") {
+    auto tmpl = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    if (!::mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = buf.data();
+    // Servers drop privileges (vsftpd runs sessions as "ftp"): they must be able to get in.
+    fs::permissions(path_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                               fs::perms::others_read | fs::perms::others_exec);
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  const fs::path& path() const noexcept { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// A child process in its own process group, stdout and stderr to a log file. The destructor
+// sends SIGTERM to that group (the server and the session processes it forked), then SIGKILL.
+class process {
+ public:
+  process(const std::vector<std::string>& argv, const fs::path& log) {
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      ::setpgid(0, 0);
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+        ::close(fd);
+      }
+      std::vector<char*> args;
+      for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      ::execvp(args[0], args.data());
+      ::_exit(127);
+    }
+    ::setpgid(pid_, pid_);  // also from the parent, so the group exists before we may kill it
+  }
+  ~process() { stop(); }
+  process(const process&) = delete;
+  process& operator=(const process&) = delete;
+
+  pid_t pid() const noexcept { return pid_; }
+
+  bool running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    return true;
+  }
+
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(-pid_, SIGTERM);
+    for (int i = 0; i < 200; ++i) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        ::kill(-pid_, SIGKILL);  // session children left behind, if any
+        pid_ = -1;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ::kill(-pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// A currently free TCP port on 127.0.0.1 (the kernel's choice for port 0).
+inline std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("no free port");
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// Waits until something accepts connections on 127.0.0.1:port.
+inline bool wait_for_port(std::uint16_t port, process& p,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (!p.running()) return false;
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    if (ok) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+inline std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\'')
+      q += "'\\''";
+    else
+      q += c;
+  }
+  return q + "'";
+}
+
+// A self-signed certificate and key (P-256: quick to generate) made with the openssl command.
+inline void make_certificate(const fs::path& cert, const fs::path& key) {
+  auto cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+             "-subj /CN=127.0.0.1 -keyout " +
+             shell_quote(key.string()) + " -out " + shell_quote(cert.string()) +
+             " >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl req failed");
+}
+
+struct ftp_server {
+  temp_dir dir;
+  fs::path root;            // what the server shows as "/"
+  fs::path writable;        // a directory the test user may write to
+  std::string remote_dir;   // the same directory as an FTP path
+  std::uint16_t port = 0;
+  std::string user;
+  std::string password;
+  std::optional<process> proc;  // last member: stopped first
+
+  std::string log() const { return read_file(dir.path() / "server.log"); }
+};
+
+enum class vsftpd_tls { none, explicit_tls, implicit_tls };
+
+// vsftpd with anonymous access to root/ and a writable root/pub/ (INTEROP.md). With TLS:
+// require_ssl_reuse=YES, so every data connection must resume the control session.
+inline std::unique_ptr<ftp_server> start_vsftpd(vsftpd_tls tls = vsftpd_tls::none) {
+  auto s = std::make_unique<ftp_server>();
+  auto base = s->dir.path();
+  s->root = base / "root";
+  s->writable = s->root / "pub";
+  s->remote_dir = "/pub";
+  s->user = "anonymous";
+  s->password = "ferry@";
+  fs::create_directories(s->writable);
+  fs::create_directories(base / "empty");
+  // vsftpd refuses a writable anon root; pub/ must be writable by the "ftp" user it runs as.
+  fs::permissions(s->root, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                               fs::perms::group_exec | fs::perms::others_read |
+                               fs::perms::others_exec);
+  fs::permissions(s->writable, fs::perms::all);
+  s->port = free_port();
+  std::ostringstream c;
+  c << "listen=YES\nlisten_ipv6=NO\nlisten_address=127.0.0.1\nlisten_port=" << s->port
+    << "\nbackground=NO\nanonymous_enable=YES\nno_anon_password=YES\nlocal_enable=NO\n"
+    << "anon_root=" << s->root.string() << "\nwrite_enable=YES\nanon_upload_enable=YES\n"
+    << "anon_mkdir_write_enable=YES\nanon_other_write_enable=YES\nanon_umask=022\n"
+    << "pasv_enable=YES\nport_enable=YES\nconnect_from_port_20=NO\n"
+    << "secure_chroot_dir=" << (base / "empty").string() << "\nseccomp_sandbox=NO\n"
+    << "xferlog_enable=NO\nvsftpd_log_file=" << (base / "vsftpd.log").string() << "\n";
+  if (tls != vsftpd_tls::none) {
+    make_certificate(base / "cert.pem", base / "key.pem");
+    c << "ssl_enable=YES\nallow_anon_ssl=YES\nforce_anon_logins_ssl=YES\n"
+      << "force_anon_data_ssl=YES\nrequire_ssl_reuse=YES\nssl_ciphers=HIGH\n"
+      << "rsa_cert_file=" << (base / "cert.pem").string() << "\n"
+      << "rsa_private_key_file=" << (base / "key.pem").string() << "\n";
+    if (tls == vsftpd_tls::implicit_tls) c << "implicit_ssl=YES\n";
+  }
+  write_file(base / "vsftpd.conf", c.str());
+  s->proc.emplace(std::vector<std::string>{"/usr/sbin/vsftpd", (base / "vsftpd.conf").string()},
+                  base / "server.log");
+  if (!wait_for_port(s->port, *s->proc))
+    throw std::runtime_error("vsftpd did not start: " + s->log());
+  return s;
+}
+
+// The Python interpreter that has pyftpdlib: $FERRY_PYTHON, python3 on PATH, Debian's python3.
+inline std::string python_with_pyftpdlib() {
+  std::vector<std::string> candidates;
+  if (const char* env = std::getenv("FERRY_PYTHON")) candidates.emplace_back(env);
+  candidates.emplace_back("python3");
+  candidates.emplace_back("/usr/bin/python3");
+  for (auto& py : candidates) {
+    auto cmd = shell_quote(py) + " -c 'import pyftpdlib' >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) == 0) return py;
+  }
+  throw std::runtime_error("no python3 with pyftpdlib (install python3-pyftpdlib)");
+}
+
+// pyftpdlib with one user who may do everything in root/ (perm "elradfmwMT").
+inline std::unique_ptr<ftp_server> start_pyftpdlib() {
+  auto s = std::make_unique<ftp_server>();
+  s->root = s->dir.path() / "root";
+  s->writable = s->root;
+  s->remote_dir = "/";
+  s->user = "ferry";
+  s->password = "ferry-secret";
+  fs::create_directories(s->root);
+  s->port = free_port();
+  std::string script =
+      "import sys\n"
+      "from pyftpdlib.authorizers import DummyAuthorizer\n"
+      "from pyftpdlib.handlers import FTPHandler\n"
+      "from pyftpdlib.servers import FTPServer\n"
+      "a = DummyAuthorizer()\n"
+      "a.add_user(sys.argv[1], sys.argv[2], sys.argv[3], perm='elradfmwMT')\n"
+      "h = FTPHandler\n"
+      "h.authorizer = a\n"
+      "FTPServer(('127.0.0.1', int(sys.argv[4])), h).serve_forever()\n";
+  s->proc.emplace(std::vector<std::string>{python_with_pyftpdlib(), "-c", script, s->user,
+                                           s->password, s->root.string(), std::to_string(s->port)},
+                  s->dir.path() / "server.log");
+  if (!wait_for_port(s->port, *s->proc))
+    throw std::runtime_error("pyftpdlib did not start: " + s->log());
+  return s;
+}
+
+}  // namespace ferry::test::interop
