@@ -1,0 +1,371 @@
+// Per-packet crypto throughput: each SSH cipher through ferry's wrappers next to the same work done
+// with raw OpenSSL EVP calls (contexts made once, IVs set per packet, as a tuned C program would).
+// After the runs it prints the ferry/EVP throughput ratio for each pair; the aim is ferry >= 0.95.
+//
+//   ferry_bench_crypto [--benchmark_repetitions=5]    (ratios use the medians when repeating)
+#include <ferry/crypto/cipher.hpp>
+#include <ferry/crypto/hash.hpp>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+using ferry::bytes;
+
+void ok(int rc, const char* what) {
+  if (rc != 1) throw std::runtime_error(what);
+}
+
+// One SSH packet's worth of work: seal = encrypt + authenticate, open = verify + decrypt. The
+// first 4 bytes play the packet length (AAD for GCM, separately encrypted for chacha, plain for
+// encrypt-then-MAC), as in RFC 5647, PROTOCOL.chacha20poly1305 and OpenSSH's -etm MACs.
+struct workload {
+  virtual ~workload() = default;
+  virtual void seal(std::uint32_t seqnr, bytes& packet, std::uint8_t* tag) = 0;
+  virtual bool open(std::uint32_t seqnr, bytes& packet, const std::uint8_t* tag) = 0;
+};
+
+void nonce_for(std::uint8_t nonce[12], std::uint32_t seqnr) {
+  // RFC 5647 §7.1: fixed field || invocation counter; the counter's low word is enough here.
+  for (int i = 0; i < 8; ++i) nonce[i] = static_cast<std::uint8_t>(0x10 + i);
+  for (int i = 0; i < 4; ++i) nonce[8 + i] = static_cast<std::uint8_t>(seqnr >> (24 - 8 * i));
+}
+
+// ---- AES-GCM ----------------------------------------------------------------------------------
+
+struct ferry_gcm final : workload {
+  ferry::crypto::aes_gcm g;
+  explicit ferry_gcm(std::size_t key_size) : g(bytes(key_size, 0x11)) {}
+  void seal(std::uint32_t seqnr, bytes& p, std::uint8_t* tag) override {
+    std::uint8_t nonce[12];
+    nonce_for(nonce, seqnr);
+    g.seal(ferry::byte_view{nonce}, ferry::byte_view{p}.first(4),
+           ferry::mutable_byte_view{p}.subspan(4), ferry::mutable_byte_view{tag, 16});
+  }
+  bool open(std::uint32_t seqnr, bytes& p, const std::uint8_t* tag) override {
+    std::uint8_t nonce[12];
+    nonce_for(nonce, seqnr);
+    return !g.open(ferry::byte_view{nonce}, ferry::byte_view{p}.first(4),
+                   ferry::mutable_byte_view{p}.subspan(4), ferry::byte_view{tag, 16});
+  }
+};
+
+struct evp_gcm final : workload {
+  EVP_CIPHER_CTX* enc = EVP_CIPHER_CTX_new();
+  EVP_CIPHER_CTX* dec = EVP_CIPHER_CTX_new();
+  EVP_CIPHER* cipher;
+  explicit evp_gcm(std::size_t key_size)
+      : cipher(EVP_CIPHER_fetch(nullptr, key_size == 16 ? "AES-128-GCM" : "AES-256-GCM", nullptr)) {
+    bytes key(key_size, 0x11);
+    ok(EVP_EncryptInit_ex(enc, cipher, nullptr, key.data(), nullptr), "gcm enc init");
+    ok(EVP_DecryptInit_ex(dec, cipher, nullptr, key.data(), nullptr), "gcm dec init");
+  }
+  ~evp_gcm() override {
+    EVP_CIPHER_CTX_free(enc);
+    EVP_CIPHER_CTX_free(dec);
+    EVP_CIPHER_free(cipher);
+  }
+  void seal(std::uint32_t seqnr, bytes& p, std::uint8_t* tag) override {
+    std::uint8_t nonce[12], none[16];
+    nonce_for(nonce, seqnr);
+    int n = 0;
+    ok(EVP_EncryptInit_ex(enc, nullptr, nullptr, nullptr, nonce), "iv");
+    ok(EVP_EncryptUpdate(enc, nullptr, &n, p.data(), 4), "aad");
+    ok(EVP_EncryptUpdate(enc, p.data() + 4, &n, p.data() + 4, static_cast<int>(p.size() - 4)), "upd");
+    ok(EVP_EncryptFinal_ex(enc, none, &n), "final");
+    ok(EVP_CIPHER_CTX_ctrl(enc, EVP_CTRL_AEAD_GET_TAG, 16, tag), "tag");
+  }
+  bool open(std::uint32_t seqnr, bytes& p, const std::uint8_t* tag) override {
+    std::uint8_t nonce[12], none[16];
+    nonce_for(nonce, seqnr);
+    int n = 0;
+    ok(EVP_DecryptInit_ex(dec, nullptr, nullptr, nullptr, nonce), "iv");
+    ok(EVP_DecryptUpdate(dec, nullptr, &n, p.data(), 4), "aad");
+    ok(EVP_DecryptUpdate(dec, p.data() + 4, &n, p.data() + 4, static_cast<int>(p.size() - 4)), "upd");
+    ok(EVP_CIPHER_CTX_ctrl(dec, EVP_CTRL_AEAD_SET_TAG, 16, const_cast<std::uint8_t*>(tag)), "tag");
+    return EVP_DecryptFinal_ex(dec, none, &n) == 1;
+  }
+};
+
+// ---- chacha20-poly1305@openssh.com ------------------------------------------------------------
+
+struct ferry_chacha final : workload {
+  ferry::crypto::chacha20_poly1305_openssh c{bytes(64, 0x22)};
+  void seal(std::uint32_t seqnr, bytes& p, std::uint8_t* tag) override {
+    c.seal(seqnr, p, ferry::mutable_byte_view{tag, 16});
+  }
+  bool open(std::uint32_t seqnr, bytes& p, const std::uint8_t* tag) override {
+    return !c.open(seqnr, p, ferry::byte_view{tag, 16});
+  }
+};
+
+struct evp_chacha final : workload {
+  EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, "ChaCha20", nullptr);
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "POLY1305", nullptr);
+  EVP_CIPHER_CTX* main = EVP_CIPHER_CTX_new();
+  EVP_CIPHER_CTX* len = EVP_CIPHER_CTX_new();
+  EVP_MAC_CTX* poly = EVP_MAC_CTX_new(mac);
+  evp_chacha() {
+    bytes key(64, 0x22);
+    std::uint8_t iv[16] = {};
+    ok(EVP_EncryptInit_ex(main, cipher, nullptr, key.data(), iv), "k2");
+    ok(EVP_EncryptInit_ex(len, cipher, nullptr, key.data() + 32, iv), "k1");
+  }
+  ~evp_chacha() override {
+    EVP_CIPHER_CTX_free(main);
+    EVP_CIPHER_CTX_free(len);
+    EVP_MAC_CTX_free(poly);
+    EVP_MAC_free(mac);
+    EVP_CIPHER_free(cipher);
+  }
+  static void iv(EVP_CIPHER_CTX* ctx, std::uint32_t counter, std::uint32_t seqnr) {
+    std::uint8_t v[16] = {};
+    v[0] = static_cast<std::uint8_t>(counter);
+    for (int i = 0; i < 4; ++i) v[12 + i] = static_cast<std::uint8_t>(seqnr >> (24 - 8 * i));
+    ok(EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, v), "iv");
+  }
+  void tag_of(std::uint32_t seqnr, const bytes& p, std::uint8_t* out) {
+    std::uint8_t key[32] = {};
+    int n = 0;
+    iv(main, 0, seqnr);
+    ok(EVP_EncryptUpdate(main, key, &n, key, 32), "polykey");
+    std::size_t outl = 0;
+    ok(EVP_MAC_init(poly, key, 32, nullptr), "poly init");
+    ok(EVP_MAC_update(poly, p.data(), p.size()), "poly upd");
+    ok(EVP_MAC_final(poly, out, &outl, 16), "poly final");
+  }
+  void crypt(std::uint32_t seqnr, bytes& p) {
+    int n = 0;
+    iv(len, 0, seqnr);
+    ok(EVP_EncryptUpdate(len, p.data(), &n, p.data(), 4), "len");
+    iv(main, 1, seqnr);
+    ok(EVP_EncryptUpdate(main, p.data() + 4, &n, p.data() + 4, static_cast<int>(p.size() - 4)), "pay");
+  }
+  void seal(std::uint32_t seqnr, bytes& p, std::uint8_t* tag) override {
+    crypt(seqnr, p);
+    tag_of(seqnr, p, tag);
+  }
+  bool open(std::uint32_t seqnr, bytes& p, const std::uint8_t* tag) override {
+    std::uint8_t expect[16];
+    tag_of(seqnr, p, expect);
+    if (CRYPTO_memcmp(expect, tag, 16) != 0) return false;
+    crypt(seqnr, p);
+    return true;
+  }
+};
+
+// ---- aes128-ctr + hmac-sha2-256-etm@openssh.com ----------------------------------------------
+
+void be32(std::uint8_t out[4], std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(v >> (24 - 8 * i));
+}
+
+struct ferry_ctr_etm final : workload {
+  ferry::crypto::aes_ctr enc{bytes(16, 0x33), bytes(16, 0x44)};
+  ferry::crypto::aes_ctr dec{bytes(16, 0x33), bytes(16, 0x44)};
+  ferry::crypto::hmac mac_out{ferry::crypto::hash_alg::sha256, bytes(32, 0x55)};
+  ferry::crypto::hmac mac_in{ferry::crypto::hash_alg::sha256, bytes(32, 0x55)};
+  void seal(std::uint32_t seqnr, bytes& p, std::uint8_t* tag) override {
+    enc.apply(ferry::mutable_byte_view{p}.subspan(4));
+    std::uint8_t s[4];
+    be32(s, seqnr);
+    mac_out.update(ferry::byte_view{s});
+    mac_out.update(p);
+    mac_out.final(ferry::mutable_byte_view{tag, 32});
+  }
+  bool open(std::uint32_t seqnr, bytes& p, const std::uint8_t* tag) override {
+    std::uint8_t s[4], expect[32];
+    be32(s, seqnr);
+    mac_in.update(ferry::byte_view{s});
+    mac_in.update(p);
+    mac_in.final(ferry::mutable_byte_view{expect});
+    if (CRYPTO_memcmp(expect, tag, 32) != 0) return false;
+    dec.apply(ferry::mutable_byte_view{p}.subspan(4));
+    return true;
+  }
+};
+
+struct evp_ctr_etm final : workload {
+  EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, "AES-128-CTR", nullptr);
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  EVP_CIPHER_CTX* enc = EVP_CIPHER_CTX_new();
+  EVP_CIPHER_CTX* dec = EVP_CIPHER_CTX_new();
+  EVP_MAC_CTX* mac_out = EVP_MAC_CTX_new(mac);
+  EVP_MAC_CTX* mac_in = EVP_MAC_CTX_new(mac);
+  evp_ctr_etm() {
+    bytes key(16, 0x33), iv(16, 0x44), mk(32, 0x55);
+    ok(EVP_EncryptInit_ex(enc, cipher, nullptr, key.data(), iv.data()), "enc");
+    ok(EVP_EncryptInit_ex(dec, cipher, nullptr, key.data(), iv.data()), "dec");
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
+    ok(EVP_MAC_init(mac_out, mk.data(), mk.size(), params), "mac out");
+    ok(EVP_MAC_init(mac_in, mk.data(), mk.size(), params), "mac in");
+  }
+  ~evp_ctr_etm() override {
+    EVP_CIPHER_CTX_free(enc);
+    EVP_CIPHER_CTX_free(dec);
+    EVP_MAC_CTX_free(mac_out);
+    EVP_MAC_CTX_free(mac_in);
+    EVP_MAC_free(mac);
+    EVP_CIPHER_free(cipher);
+  }
+  static void mac_of(EVP_MAC_CTX* m, std::uint32_t seqnr, const bytes& p, std::uint8_t* out) {
+    std::uint8_t s[4];
+    be32(s, seqnr);
+    std::size_t outl = 0;
+    ok(EVP_MAC_init(m, nullptr, 0, nullptr), "mac reinit");  // same key, fresh message
+    ok(EVP_MAC_update(m, s, 4), "mac seq");
+    ok(EVP_MAC_update(m, p.data(), p.size()), "mac data");
+    ok(EVP_MAC_final(m, out, &outl, 32), "mac final");
+  }
+  void seal(std::uint32_t seqnr, bytes& p, std::uint8_t* tag) override {
+    int n = 0;
+    ok(EVP_EncryptUpdate(enc, p.data() + 4, &n, p.data() + 4, static_cast<int>(p.size() - 4)), "ctr");
+    mac_of(mac_out, seqnr, p, tag);
+  }
+  bool open(std::uint32_t seqnr, bytes& p, const std::uint8_t* tag) override {
+    std::uint8_t expect[32];
+    mac_of(mac_in, seqnr, p, expect);
+    if (CRYPTO_memcmp(expect, tag, 32) != 0) return false;
+    int n = 0;
+    ok(EVP_EncryptUpdate(dec, p.data() + 4, &n, p.data() + 4, static_cast<int>(p.size() - 4)), "ctr");
+    return true;
+  }
+};
+
+// ---- benchmark bodies --------------------------------------------------------------------------
+
+template <class W, class... A>
+void bench_seal(benchmark::State& state, std::size_t size, A... args) {
+  W w{args...};
+  bytes packet(size, 0x5a);
+  std::uint8_t tag[32];
+  std::uint32_t seqnr = 0;
+  for (auto _ : state) {
+    w.seal(seqnr++, packet, tag);
+    benchmark::DoNotOptimize(tag);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * size));
+}
+
+template <class W, class... A>
+void bench_open(benchmark::State& state, std::size_t size, A... args) {
+  // Seal a window of packets once (each seqnr has its own tag), then open copies of them: the
+  // copy is part of both columns, so the ratio is unaffected.
+  W sealer{args...}, opener{args...};
+  constexpr std::uint32_t window = 64;
+  std::vector<bytes> sealed(window, bytes(size, 0x5a));
+  std::vector<std::array<std::uint8_t, 32>> tags(window);
+  for (std::uint32_t i = 0; i < window; ++i) sealer.seal(i, sealed[i], tags[i].data());
+  bytes work(size);
+  std::uint32_t i = 0;
+  for (auto _ : state) {
+    // Stream ciphers (CTR) keep state across packets, so the opener must see them in order.
+    if (i == window) {
+      state.PauseTiming();
+      opener.~W();
+      new (&opener) W{args...};
+      i = 0;
+      state.ResumeTiming();
+    }
+    std::copy(sealed[i].begin(), sealed[i].end(), work.begin());
+    if (!opener.open(i, work, tags[i].data())) {
+      state.SkipWithError("open failed");
+      break;
+    }
+    ++i;
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * size));
+}
+
+// Collects bytes/second per (pair, implementation) and prints the ratios after the console output.
+class ratio_reporter final : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const auto& r : runs) {
+      if (r.error_occurred) continue;
+      auto it = r.counters.find("bytes_per_second");
+      if (it == r.counters.end()) continue;
+      const bool aggregate = r.run_type == Run::RT_Aggregate;
+      if (aggregate && r.aggregate_name != "median") continue;
+      auto name = r.run_name.function_name;  // "<pair>/<impl>"
+      auto slash = name.rfind('/');
+      auto& slot = results_[name.substr(0, slash)][name.substr(slash + 1)];
+      if (aggregate || !slot.from_median) slot = {it->second.value, aggregate};
+    }
+  }
+  void Finalize() override {
+    ConsoleReporter::Finalize();
+    std::printf("\n%-46s %12s %12s %8s\n", "pair", "ferry MB/s", "EVP MB/s", "ratio");
+    for (const auto& [pair, impls] : results_) {
+      auto f = impls.find("ferry"), e = impls.find("evp");
+      if (f == impls.end() || e == impls.end()) continue;
+      std::printf("%-46s %12.1f %12.1f %8.3f\n", pair.c_str(), f->second.value / 1e6,
+                  e->second.value / 1e6, f->second.value / e->second.value);
+    }
+  }
+
+ private:
+  struct figure {
+    double value = 0;
+    bool from_median = false;
+  };
+  std::map<std::string, std::map<std::string, figure>> results_;
+};
+
+void register_all() {
+  for (std::size_t size : {std::size_t{16384}, std::size_t{32768}}) {
+    auto sz = std::to_string(size);
+    auto reg = [&](const std::string& pair, auto ferry_fn, auto evp_fn) {
+      benchmark::RegisterBenchmark((pair + "/" + sz + "/ferry").c_str(), ferry_fn);
+      benchmark::RegisterBenchmark((pair + "/" + sz + "/evp").c_str(), evp_fn);
+    };
+    for (std::size_t key : {std::size_t{16}, std::size_t{32}}) {
+      std::string name = key == 16 ? "aes128-gcm" : "aes256-gcm";
+      reg(name + "/seal",
+          [=](benchmark::State& s) { bench_seal<ferry_gcm>(s, size, key); },
+          [=](benchmark::State& s) { bench_seal<evp_gcm>(s, size, key); });
+      reg(name + "/open",
+          [=](benchmark::State& s) { bench_open<ferry_gcm>(s, size, key); },
+          [=](benchmark::State& s) { bench_open<evp_gcm>(s, size, key); });
+    }
+    reg("chacha20-poly1305@openssh.com/seal",
+        [=](benchmark::State& s) { bench_seal<ferry_chacha>(s, size); },
+        [=](benchmark::State& s) { bench_seal<evp_chacha>(s, size); });
+    reg("chacha20-poly1305@openssh.com/open",
+        [=](benchmark::State& s) { bench_open<ferry_chacha>(s, size); },
+        [=](benchmark::State& s) { bench_open<evp_chacha>(s, size); });
+    reg("aes128-ctr+hmac-sha2-256-etm/seal",
+        [=](benchmark::State& s) { bench_seal<ferry_ctr_etm>(s, size); },
+        [=](benchmark::State& s) { bench_seal<evp_ctr_etm>(s, size); });
+    reg("aes128-ctr+hmac-sha2-256-etm/open",
+        [=](benchmark::State& s) { bench_open<ferry_ctr_etm>(s, size); },
+        [=](benchmark::State& s) { bench_open<evp_ctr_etm>(s, size); });
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  ratio_reporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  return 0;
+}
