@@ -81,5 +81,7 @@ inline constexpr std::size_t auth_max_password = 1024;
 // crafted users file cannot make one check use gigabytes or minutes.
 inline constexpr unsigned auth_scrypt_max_ln = 20;
 inline constexpr unsigned auth_scrypt_max_rp = 64;
+// ... and the memory one check may use (128 * r * N bytes; ln=15, r=8 needs 32 MiB).
+inline constexpr std::size_t auth_scrypt_max_memory = 256 * 1024 * 1024;
 
 }  // namespace ferry::limits
