@@ -1,3 +1,7 @@
+#include <ferry/ftp/detail/coroutine_sanitize.hpp>
+
+FERRY_COROUTINE_NO_SANITIZE_FUNCTION_BEGIN
+
 #include <ferry/crypto/tls.hpp>
 #include <ferry/ftp/client.hpp>
 #include <ferry/ftp/proto/address.hpp>
@@ -702,3 +706,5 @@ client::awaitable<client::result<reply>> client::do_raw(std::string verb, std::s
 }
 
 }  // namespace ferry::ftp
+
+FERRY_COROUTINE_NO_SANITIZE_FUNCTION_END

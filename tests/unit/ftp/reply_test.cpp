@@ -101,6 +101,9 @@ TEST(ftp_reply_parser, refuses_malformed_first_lines) {
   error_code ec;
   parse_all(std::string("220 a\0b\r\n", 9), ec);
   EXPECT_EQ(ec, ftp::errc::forbidden_character);
+  error_code ec2;
+  parse_all("211-x\r\n bare\rcr\r\n211 end\r\n", ec2);
+  EXPECT_EQ(ec2, ftp::errc::forbidden_character);
 }
 
 TEST(ftp_reply_parser, line_over_the_cap_is_refused_before_it_ends) {

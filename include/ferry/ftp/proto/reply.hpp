@@ -109,7 +109,9 @@ class reply_parser {
 
   errc take_line() {
     std::string_view line = line_;
-    if (line.find('\0') != std::string_view::npos) return errc::forbidden_character;
+    // RFC 854: CR is only ever followed by LF (end of line) or NUL; neither may be inside a line.
+    if (line.find_first_of(std::string_view{"\r\0", 2}) != std::string_view::npos)
+      return errc::forbidden_character;
     bytes_ += line.size() + 2;
     if (bytes_ > limits::ftp_max_reply_bytes || lines_.size() >= limits::ftp_max_reply_lines)
       return errc::reply_too_long;
@@ -163,8 +165,12 @@ inline error_code format_reply(int code, std::string_view text, std::string& out
     text.remove_prefix(lf + 1);
   }
   if (lines.size() > limits::ftp_max_reply_lines) return make_error_code(errc::reply_too_long);
-  for (auto l : lines)
-    if (l.size() + 5 > limits::ftp_max_line) return make_error_code(errc::line_too_long);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    bool edge = i == 0 || i + 1 == lines.size();
+    bool pad = !edge && !lines[i].empty() && detail::is_digit(lines[i][0]);
+    if (lines[i].size() + (edge ? 4 : pad ? 1 : 0) > limits::ftp_max_line)
+      return make_error_code(errc::line_too_long);
+  }
   auto c = std::to_string(code);
   for (std::size_t i = 0; i < lines.size(); ++i) {
     bool first = i == 0, last = i + 1 == lines.size();

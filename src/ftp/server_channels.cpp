@@ -1,0 +1,254 @@
+#include <ferry/ftp/detail/coroutine_sanitize.hpp>
+
+FERRY_COROUTINE_NO_SANITIZE_FUNCTION_BEGIN
+
+#include <ferry/crypto/random.hpp>
+#include <ferry/crypto/tls.hpp>
+#include <ferry/ftp/server/control.hpp>
+#include <ferry/ftp/server/data_channel.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+namespace ferry::ftp {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+
+namespace {
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+}
+
+// --- control --------------------------------------------------------------------------------
+
+tcp_control::tcp_control(asio::ip::tcp::socket s) : socket_(std::move(s)) {
+  error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.set_option(asio::socket_base::out_of_band_inline(true), ec);
+  auto r = socket_.remote_endpoint(ec);
+  if (!ec) remote_ = r.address();
+  auto l = socket_.local_endpoint(ec);
+  if (!ec) local_ = l.address();
+}
+
+tcp_control::~tcp_control() { close(); }
+
+ssl_st* tcp_control::tls_handle() noexcept { return tls_ ? tls_->native_handle() : nullptr; }
+
+control_channel::awaitable<std::pair<error_code, std::size_t>> tcp_control::read_some(
+    asio::mutable_buffer b) {
+  error_code ec;
+  std::size_t n = 0;
+  if (tls_)
+    std::tie(ec, n) = co_await tls_->async_read_some(b, nothrow);
+  else
+    std::tie(ec, n) = co_await socket_.async_read_some(b, nothrow);
+  co_return std::pair{ec, n};
+}
+
+control_channel::awaitable<error_code> tcp_control::write(asio::const_buffer b) {
+  error_code ec;
+  if (tls_)
+    std::tie(ec, std::ignore) = co_await asio::async_write(*tls_, b, nothrow);
+  else
+    std::tie(ec, std::ignore) = co_await asio::async_write(socket_, b, nothrow);
+  co_return ec;
+}
+
+control_channel::awaitable<error_code> tcp_control::start_tls(ssl::context& ctx,
+                                                              std::chrono::milliseconds timeout) {
+  if (tls_) co_return make_error_code(boost::system::errc::operation_not_permitted);
+  tls_.emplace(socket_, ctx);
+  asio::steady_timer t{co_await asio::this_coro::executor};
+  t.expires_after(timeout);
+  t.async_wait([this](error_code ec) {
+    if (!ec) {
+      error_code ignored;
+      socket_.close(ignored);
+    }
+  });
+  auto [ec] = co_await tls_->async_handshake(ssl::stream_base::server, nothrow);
+  t.cancel();
+  co_return ec;
+}
+
+void tcp_control::close() noexcept {
+  error_code ignored;
+  socket_.close(ignored);
+}
+
+// --- data -----------------------------------------------------------------------------------
+
+data_channel::data_channel(asio::any_io_executor ex, std::chrono::milliseconds timeout)
+    : ex_(ex), timeout_(timeout), socket_(ex), watchdog_(ex) {}
+
+data_channel::~data_channel() { close(); }
+
+error_code data_channel::listen(const asio::ip::address& local, std::uint16_t min,
+                                std::uint16_t max, std::uint16_t& port) {
+  error_code ec;
+  acceptor_.emplace(ex_);
+  tcp::endpoint ep{local, 0};
+  acceptor_->open(ep.protocol(), ec);
+  if (ec) return ec;
+  if (min == 0 || max < min) {
+    acceptor_->bind(ep, ec);
+  } else {
+    // Start at a random port in the range so that the next port is not predictable (a port
+    // thief would have to guess it) and concurrent sessions spread out.
+    std::uint32_t span = std::uint32_t(max) - min + 1;
+    std::uint32_t r = 0;
+    crypto::system_random().fill({reinterpret_cast<std::uint8_t*>(&r), sizeof r});
+    ec = make_error_code(boost::system::errc::address_in_use);
+    for (std::uint32_t i = 0; i < span && ec; ++i) {
+      ep.port(std::uint16_t(min + (r + i) % span));
+      ec = {};
+      acceptor_->bind(ep, ec);
+    }
+  }
+  if (!ec) acceptor_->listen(4, ec);
+  if (!ec) port = acceptor_->local_endpoint(ec).port();
+  if (ec) acceptor_.reset();
+  return ec;
+}
+
+void data_channel::set_active(tcp::endpoint target, asio::ip::address local) {
+  active_target_ = target;
+  active_local_ = local;
+}
+
+void data_channel::arm_watchdog() {
+  watchdog_.expires_after(timeout_);
+  watchdog_.async_wait([w = weak_from_this()](error_code ec) {
+    if (ec) return;
+    auto self = w.lock();
+    if (!self || self->closed_) return;
+    if (self->progress_ == self->seen_) {
+      self->timed_out_ = true;
+      self->close();
+      return;
+    }
+    self->seen_ = self->progress_;
+    self->arm_watchdog();
+  });
+}
+
+namespace {
+asio::ip::address plain(const asio::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  return a;
+}
+}  // namespace
+
+data_channel::awaitable<error_code> data_channel::establish(
+    const asio::ip::address& expected_peer, bool allow_foreign,
+    std::function<void(const tcp::endpoint&)> on_refused) {
+  if (closed_) co_return make_error_code(asio::error::operation_aborted);
+  arm_watchdog();
+  if (acceptor_) {
+    for (;;) {
+      tcp::endpoint from;
+      auto [ec] = co_await acceptor_->async_accept(socket_, from, nothrow);
+      if (ec) co_return timed_out_ ? make_error_code(asio::error::timed_out) : ec;
+      if (allow_foreign || plain(from.address()) == plain(expected_peer)) break;
+      // Port theft: someone else raced the client to the passive port. Refuse and keep waiting.
+      if (on_refused) on_refused(from);
+      error_code ignored;
+      socket_.close(ignored);
+    }
+    error_code ignored;
+    acceptor_->close(ignored);
+    ++progress_;
+    co_return error_code{};
+  }
+  if (!active_target_) co_return make_error_code(boost::system::errc::not_connected);
+  error_code ec;
+  socket_.open(active_target_->protocol(), ec);
+  if (!ec) socket_.bind(tcp::endpoint{active_local_, 0}, ec);
+  if (ec) co_return ec;
+  std::tie(ec) = co_await socket_.async_connect(*active_target_, nothrow);
+  if (ec) co_return timed_out_ ? make_error_code(asio::error::timed_out) : ec;
+  ++progress_;
+  co_return error_code{};
+}
+
+data_channel::awaitable<error_code> data_channel::handshake(ssl::context& ctx) {
+  tls_.emplace(socket_, ctx);
+  auto [ec] = co_await tls_->async_handshake(ssl::stream_base::server, nothrow);
+  ++progress_;
+  if (ec && timed_out_) ec = make_error_code(asio::error::timed_out);
+  co_return ec;
+}
+
+bool data_channel::reused() const noexcept {
+  return tls_ && crypto::tls::session_reused(const_cast<ssl::stream<tcp::socket&>&>(*tls_).native_handle());
+}
+
+data_channel::awaitable<std::pair<error_code, std::size_t>> data_channel::read(
+    asio::mutable_buffer b) {
+  std::size_t total = 0;
+  error_code ec;
+  while (total < b.size()) {
+    std::size_t n = 0;
+    if (tls_)
+      std::tie(ec, n) = co_await tls_->async_read_some(b + total, nothrow);
+    else
+      std::tie(ec, n) = co_await socket_.async_read_some(b + total, nothrow);
+    total += n;
+    bytes_ += n;
+    ++progress_;
+    if (ec) break;
+  }
+  if (ec && timed_out_) ec = make_error_code(asio::error::timed_out);
+  co_return std::pair{ec, total};
+}
+
+data_channel::awaitable<error_code> data_channel::write(asio::const_buffer b) {
+  error_code ec;
+  // Write in slices so that the watchdog sees progress on a slow but live client.
+  constexpr std::size_t slice = 256 * 1024;
+  while (b.size() > 0 && !ec) {
+    auto part = asio::buffer(b.data(), std::min(b.size(), slice));
+    std::size_t n = 0;
+    if (tls_)
+      std::tie(ec, n) = co_await asio::async_write(*tls_, part, nothrow);
+    else
+      std::tie(ec, n) = co_await asio::async_write(socket_, part, nothrow);
+    b += n;
+    bytes_ += n;
+    ++progress_;
+  }
+  if (ec && timed_out_) ec = make_error_code(asio::error::timed_out);
+  co_return ec;
+}
+
+data_channel::awaitable<void> data_channel::finish() {
+  if (closed_) co_return;
+  if (tls_) {
+    // Sends close_notify and waits (bounded by the watchdog) for the client's; a client that
+    // just closes is fine, the data has been sent.
+    co_await tls_->async_shutdown(nothrow);
+  } else {
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  }
+  close();
+}
+
+void data_channel::close() noexcept {
+  closed_ = true;
+  error_code ignored;
+  watchdog_.cancel();
+  if (acceptor_) acceptor_->close(ignored);
+  socket_.close(ignored);
+}
+
+}  // namespace ferry::ftp
+
+FERRY_COROUTINE_NO_SANITIZE_FUNCTION_END
