@@ -61,6 +61,10 @@ inline constexpr std::size_t ftp_max_listing_bytes = 64 * 1024 * 1024;
 inline constexpr std::size_t ftp_max_listing_entries = 1024 * 1024;
 // MLSx facts in one entry (RFC 3659 §7; a handful are defined).
 inline constexpr std::size_t ftp_max_facts = 64;
+// The server: commands a client may pipeline while a transfer runs (answered after it), and the
+// directory entries STAT path sends over the control connection (RFC 959 §4.1.3).
+inline constexpr std::size_t ftp_server_max_pipelined = 64;
+inline constexpr std::size_t ftp_server_max_stat_entries = 2000;
 
 // --- filesystem (fs/path) -------------------------------------------------------------------
 // A client path as received, and one component of it (PATH_MAX and NAME_MAX on Linux).
@@ -83,5 +87,34 @@ inline constexpr unsigned auth_scrypt_max_ln = 20;
 inline constexpr unsigned auth_scrypt_max_rp = 64;
 // ... and the memory one check may use (128 * r * N bytes; ln=15, r=8 needs 32 MiB).
 inline constexpr std::size_t auth_scrypt_max_memory = 256 * 1024 * 1024;
+
+// --- SSH user authentication (RFC 4252, RFC 4256), keys and agent -----------------------------
+// A user name, service name or method name in USERAUTH_REQUEST (OpenSSH has no fixed cap; login
+// names are far shorter, and the packet bounds it anyway).
+inline constexpr std::size_t ssh_auth_max_user = 256;
+inline constexpr std::size_t ssh_auth_max_name = 64;
+// A banner (RFC 4252 §5.4) or an INFO_REQUEST text field a client accepts.
+inline constexpr std::size_t ssh_auth_max_banner = 64 * 1024;
+// Prompts in one INFO_REQUEST and responses in one INFO_RESPONSE (RFC 4256 §3.2/§3.4; OpenSSH's
+// sshd refuses more than 100 responses).
+inline constexpr std::size_t ssh_auth_max_prompts = 100;
+// One prompt or response (a response is a password or a one-time code).
+inline constexpr std::size_t ssh_auth_max_prompt = 4096;
+inline constexpr std::size_t ssh_auth_max_response = 1024;
+// A public key or signature blob inside an auth request (RSA 16384 bits fits).
+inline constexpr std::size_t ssh_auth_max_blob = 16 * 1024;
+// Key files (PROTOCOL.key): the whole text read, the private section, kdf rounds accepted
+// (ssh-keygen writes 16; each round costs ~tens of ms at 16) and the salt.
+inline constexpr std::size_t ssh_key_max_file = 64 * 1024;
+inline constexpr std::size_t ssh_key_max_comment = 4096;
+inline constexpr std::uint32_t ssh_key_max_kdf_rounds = 1024;
+inline constexpr std::size_t ssh_key_max_salt = 64;
+// One known_hosts line, and the lines of one file considered.
+inline constexpr std::size_t known_hosts_max_line = 64 * 1024;
+inline constexpr std::size_t known_hosts_max_lines = 1024 * 1024;
+// ssh-agent (draft-miller-ssh-agent §3): one message (OpenSSH's AGENT_MAX_LEN is 256 KiB) and
+// identities in one IDENTITIES_ANSWER.
+inline constexpr std::size_t agent_max_message = 256 * 1024;
+inline constexpr std::size_t agent_max_identities = 2048;
 
 }  // namespace ferry::limits
