@@ -86,7 +86,8 @@ class local_core {
 using local_filesystem = sync_adapter<local_core>;
 
 // A local filesystem rooted at host_root whose blocking calls run on a pool of `threads` threads
-// that it owns (shared with its user views, joined when the last copy goes).
+// that it owns (shared with its user views, joined when the last copy goes). On an error (the root
+// cannot be opened) the result is not valid() and every operation fails with EBADF.
 inline local_filesystem make_local_filesystem(boost::asio::any_io_executor io,
                                               const std::string& host_root, local_options opts,
                                               error_code& ec, std::size_t threads = 4) {

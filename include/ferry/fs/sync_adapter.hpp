@@ -21,9 +21,12 @@
 // A core must be safe to call from several threads at once.
 #pragma once
 
+#include <ferry/fs/error.hpp>
 #include <ferry/fs/filesystem.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
+
+#include <cerrno>
 
 #include <memory>
 #include <optional>
@@ -50,16 +53,21 @@ class sync_adapter {
   executor_type get_executor() const noexcept { return io_; }
   Core& core() const noexcept { return *core_; }
 
-  // The same storage seen by one user (fs::has_user_views).
+  // The same storage seen by one user (fs::has_user_views). On an error the result has no
+  // storage at all: every operation on it fails with EBADF (never the parent's wider view).
   sync_adapter for_user(const user_view& v, error_code& ec) const
     requires requires(const Core& c) {
       { c.for_user(v, ec) } -> std::same_as<std::shared_ptr<Core>>;
     }
   {
-    auto c = core_->for_user(v, ec);
-    if (ec) c = core_;
+    std::shared_ptr<Core> c = core_ ? core_->for_user(v, ec) : nullptr;
+    if (!core_) ec = from_errno(EBADF);
+    if (ec) c = nullptr;
     return sync_adapter{io_, std::move(c), blocking_, keep_alive_};
   }
+
+  // False for a filesystem whose creation failed.
+  bool valid() const noexcept { return core_ != nullptr; }
 
   // --- required ------------------------------------------------------------------------------------
 
@@ -233,7 +241,7 @@ class sync_adapter {
     return detail::async_run<void(error_code, T)>(
         io_, blocking_, std::forward<Token>(token), [c = core_, f = std::move(f)]() mutable {
           T out{};
-          error_code ec = f(*c, out);
+          error_code ec = c ? f(*c, out) : from_errno(EBADF);
           if (ec) out = T{};
           return std::tuple<error_code, T>{ec, std::move(out)};
         });
@@ -243,7 +251,9 @@ class sync_adapter {
   auto done(Token&& token, F f) {
     return detail::async_run<void(error_code)>(
         io_, blocking_, std::forward<Token>(token),
-        [c = core_, f = std::move(f)]() mutable { return std::tuple<error_code>{f(*c)}; });
+        [c = core_, f = std::move(f)]() mutable {
+          return std::tuple<error_code>{c ? f(*c) : from_errno(EBADF)};
+        });
   }
 
   executor_type io_;

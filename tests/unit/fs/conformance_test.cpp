@@ -732,6 +732,12 @@ TYPED_TEST(fs_conformance, user_views_make_a_subdirectory_the_root) {
   }());
   auto missing = f.for_user(user_view{.root = "/users/none"}, ec);
   EXPECT_EQ(ec, errc_t::no_such_file_or_directory);
+  // A failed view has no storage: it never falls back to the parent's wider root.
+  EXPECT_FALSE(missing.valid());
+  run(this->ioc, [&]() -> asio::awaitable<void> {
+    auto [e, a] = co_await missing.async_stat("/top-secret", tok);
+    EXPECT_EQ(e, errc_t::bad_file_descriptor);
+  }());
 }
 
 TYPED_TEST(fs_conformance, many_handles_work_at_once) {

@@ -233,3 +233,24 @@ TEST(openat2, is_available_on_this_kernel_or_the_walk_is_used) {
 
 }  // namespace
 }  // namespace ferry::fs::testing
+
+namespace ferry::fs::testing {
+namespace {
+
+TEST(local_root, a_root_that_cannot_be_opened_gives_a_filesystem_that_refuses_everything) {
+  asio::io_context ioc;
+  temp_dir d;
+  error_code ec;
+  auto f = make_local_filesystem(ioc.get_executor(), (d.path() / "missing").string(), {}, ec, 1);
+  EXPECT_EQ(ec, boost::system::errc::no_such_file_or_directory);
+  EXPECT_FALSE(f.valid());
+  run(ioc, [&]() -> asio::awaitable<void> {
+    auto [e1, a] = co_await f.async_stat("/", tok);
+    EXPECT_EQ(e1, boost::system::errc::bad_file_descriptor);
+    auto [e2] = co_await f.async_mkdir("/x", 0755, tok);
+    EXPECT_EQ(e2, boost::system::errc::bad_file_descriptor);
+  }());
+}
+
+}  // namespace
+}  // namespace ferry::fs::testing
