@@ -1,7 +1,8 @@
-// Hashes and HMAC over EVP. HMAC is built here from two EVP_MD_CTXs and the padded key (RFC 2104
-// §2), so the per-packet path is two digest inits on contexts made once per key. ferry allocates
-// nothing per message; OpenSSL 3.0 itself re-creates the provider's digest context on each init
-// (EVP_MAC's HMAC duplicates one per message instead), which no non-deprecated API avoids.
+// Hashes and HMAC over EVP. HMAC is built here (RFC 2104 §2) from digest contexts made once per key:
+// the states after absorbing K0^ipad and K0^opad are kept, and each message works on copies of
+// them in two more contexts. ferry allocates nothing per message; OpenSSL 3.0 itself duplicates
+// the provider's digest state inside EVP_MD_CTX_copy_ex (as its own EVP_MAC HMAC does on re-init),
+// which no non-deprecated API avoids.
 #include <ferry/crypto/hash.hpp>
 
 #include "ossl.hpp"
@@ -85,47 +86,51 @@ constexpr std::size_t max_block = 128;  // SHA-384/512 block size; SHA-1/256 use
 }  // namespace
 
 struct hmac::state {
+  // Digest states after absorbing K0^ipad and K0^opad; each message starts from copies of them,
+  // so the padded key is hashed once per key rather than once per message.
+  EVP_MD_CTX* inner_keyed = nullptr;
+  EVP_MD_CTX* outer_keyed = nullptr;
   EVP_MD_CTX* inner = nullptr;
   EVP_MD_CTX* outer = nullptr;
-  const EVP_MD* md = nullptr;
-  std::size_t block = 0;
-  std::uint8_t ipad[max_block] = {};  // K0 ^ 0x36..
-  std::uint8_t opad[max_block] = {};  // K0 ^ 0x5c..
 
   ~state() {
-    EVP_MD_CTX_free(inner);
-    EVP_MD_CTX_free(outer);
-    secure_wipe(ipad, sizeof ipad);
-    secure_wipe(opad, sizeof opad);
+    for (auto* c : {inner_keyed, outer_keyed, inner, outer}) EVP_MD_CTX_free(c);
   }
 
   void start_inner() {
-    detail::check(EVP_DigestInit_ex(inner, md, nullptr) == 1 &&
-                      EVP_DigestUpdate(inner, ipad, block) == 1,
-                  "hmac init");
+    detail::check(EVP_MD_CTX_copy_ex(inner, inner_keyed) == 1, "hmac init");
   }
 };
 
 hmac::hmac(hash_alg a, byte_view key) : alg_(a), s_(nullptr) {
   auto s = std::make_unique<state>();
-  s->md = detail::md(a);
-  s->block = static_cast<std::size_t>(EVP_MD_get_block_size(s->md));
-  detail::check(s->block <= max_block, "hmac block size");
-  s->inner = EVP_MD_CTX_new();
-  s->outer = EVP_MD_CTX_new();
-  detail::check(s->inner != nullptr && s->outer != nullptr, "EVP_MD_CTX_new");
+  const EVP_MD* md = detail::md(a);
+  const auto block = static_cast<std::size_t>(EVP_MD_get_block_size(md));
+  detail::check(block <= max_block, "hmac block size");
+  for (auto** c : {&s->inner_keyed, &s->outer_keyed, &s->inner, &s->outer}) {
+    *c = EVP_MD_CTX_new();
+    detail::check(*c != nullptr, "EVP_MD_CTX_new");
+  }
   // RFC 2104 §2: a key longer than the block is hashed first; K0 is the key zero-padded.
   std::uint8_t k0[max_block] = {};
-  if (key.size() > s->block) {
+  if (key.size() > block) {
     hash(a, key, mutable_byte_view{k0, digest_size(a)});
   } else if (!key.empty()) {
     std::memcpy(k0, key.data(), key.size());
   }
-  for (std::size_t i = 0; i < s->block; ++i) {
-    s->ipad[i] = static_cast<std::uint8_t>(k0[i] ^ 0x36);
-    s->opad[i] = static_cast<std::uint8_t>(k0[i] ^ 0x5c);
+  std::uint8_t ipad[max_block], opad[max_block];
+  for (std::size_t i = 0; i < block; ++i) {
+    ipad[i] = static_cast<std::uint8_t>(k0[i] ^ 0x36);
+    opad[i] = static_cast<std::uint8_t>(k0[i] ^ 0x5c);
   }
+  const bool ok = EVP_DigestInit_ex(s->inner_keyed, md, nullptr) == 1 &&
+                  EVP_DigestUpdate(s->inner_keyed, ipad, block) == 1 &&
+                  EVP_DigestInit_ex(s->outer_keyed, md, nullptr) == 1 &&
+                  EVP_DigestUpdate(s->outer_keyed, opad, block) == 1;
   secure_wipe(k0, sizeof k0);
+  secure_wipe(ipad, sizeof ipad);
+  secure_wipe(opad, sizeof opad);
+  detail::check(ok, "hmac key");
   s->start_inner();
   s_ = s.release();
 }
@@ -154,8 +159,7 @@ void hmac::final(mutable_byte_view out) {
   std::uint8_t inner_digest[max_digest_size];
   unsigned n = 0;
   bool ok = EVP_DigestFinal_ex(s->inner, inner_digest, &n) == 1 &&
-            EVP_DigestInit_ex(s->outer, s->md, nullptr) == 1 &&
-            EVP_DigestUpdate(s->outer, s->opad, s->block) == 1 &&
+            EVP_MD_CTX_copy_ex(s->outer, s->outer_keyed) == 1 &&
             EVP_DigestUpdate(s->outer, inner_digest, n) == 1 &&
             EVP_DigestFinal_ex(s->outer, out.data(), nullptr) == 1;
   secure_wipe(inner_digest, sizeof inner_digest);
