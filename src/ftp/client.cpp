@@ -57,6 +57,7 @@ struct client::data_connection {
   std::unique_ptr<tls_stream> tls;
   asio::steady_timer timer;
   bool ascii = false;
+  bool started = false;  // the transfer command got its 1yz: a final reply will follow
 
   tcp::socket& lowest() { return tls ? tls->next_layer() : socket; }
   void close() {
@@ -123,7 +124,19 @@ client::awaitable<error_code> client::command(std::string_view verb, std::string
   co_return co_await read_reply(r);
 }
 
+void client::reset_session() {
+  close();
+  control_tls_.reset();
+  control_ = tcp::socket{ex_};
+  rbuf_.clear();
+  parser_ = reply_parser{};
+  last_ = reply{};
+  feat_ = features{};
+  epsv_refused_ = eprt_refused_ = mlsd_refused_ = binary_ = last_data_reused_ = false;
+}
+
 client::awaitable<error_code> client::do_connect(std::string host, std::uint16_t port) {
+  reset_session();
   tcp::resolver resolver{ex_};
   auto [ec, results] = co_await resolver.async_resolve(host, std::to_string(port), nothrow);
   if (ec) co_return ec;
@@ -133,6 +146,7 @@ client::awaitable<error_code> client::do_connect(std::string host, std::uint16_t
 }
 
 client::awaitable<error_code> client::do_connect_endpoint(tcp::endpoint ep, std::string host) {
+  reset_session();
   auto [ec] = co_await control_.async_connect(ep, nothrow);
   if (ec) co_return ec;
   co_return co_await greet(std::move(host));
@@ -297,6 +311,7 @@ client::awaitable<error_code> client::start_transfer(data_connection& dc, std::s
   if (auto ec = co_await command(verb, argument, r)) co_return ec;
   // RFC 959 §5.4: 125 (connection already open) or 150 (about to open) precede the transfer.
   if (!r.preliminary()) co_return unwanted(r);
+  dc.started = true;
   error_code ec;
   if (dc.acceptor) {
     arm(dc.timer, opts_.data_timeout, *dc.acceptor);
@@ -315,8 +330,10 @@ client::awaitable<error_code> client::start_transfer(data_connection& dc, std::s
     dc.tls = std::make_unique<tls_stream>(std::move(dc.socket), *opts_.tls_context);
     // RFC 4217 §10.2: resume the control connection's session so the server knows the data
     // connection comes from the same client (vsftpd require_ssl_reuse).
-    auto session = crypto::tls::current_session(control_tls_->native_handle());
-    if (session) crypto::tls::offer_session(dc.tls->native_handle(), session);
+    if (opts_.reuse_tls_session) {
+      auto session = crypto::tls::current_session(control_tls_->native_handle());
+      if (session) crypto::tls::offer_session(dc.tls->native_handle(), session);
+    }
     if (!server_name_.empty())
       crypto::tls::set_server_name(dc.tls->native_handle(), server_name_.c_str());
     arm(dc.timer, opts_.data_timeout, dc.tls->next_layer());
@@ -338,6 +355,17 @@ client::awaitable<error_code> client::finish_transfer(data_connection& dc,
   // 226/250 close the transfer (RFC 959 §4.2.2).
   if (!r.completion()) co_return unwanted(r);
   co_return error_code{};
+}
+
+client::awaitable<error_code> client::abandon_transfer(data_connection& dc, error_code setup_ec) {
+  dc.close();
+  if (!dc.started) co_return setup_ec;
+  // The server answered 1yz, so a final reply (425/426/522...) is on its way: read it, so the
+  // next command does not get it, and report it when it says why (its text is last_reply()).
+  reply r;
+  if (auto ec = co_await read_reply(r)) co_return ec;
+  if (r.transient_negative() || r.permanent_negative()) co_return unwanted(r);
+  co_return setup_ec;
 }
 
 client::awaitable<client::result<std::uint64_t>> client::receive(data_connection& dc,
@@ -427,10 +455,8 @@ client::awaitable<client::result<bytes>> client::receive_all(std::string_view ve
   bytes data;
   data_connection dc{ex_};
   if (auto ec = co_await open_data(dc)) co_return result<bytes>{ec, {}};
-  if (auto ec = co_await start_transfer(dc, verb, argument)) {
-    dc.close();
-    co_return result<bytes>{ec, {}};
-  }
+  if (auto ec = co_await start_transfer(dc, verb, argument))
+    co_return result<bytes>{co_await abandon_transfer(dc, ec), {}};
   data_sink sink = [&](byte_view chunk) -> error_code {
     if (data.size() + chunk.size() > limits::ftp_max_listing_bytes)
       return make_error_code(ferry::errc::length_limit);
@@ -546,10 +572,8 @@ client::awaitable<client::result<std::uint64_t>> client::do_retrieve(std::string
       co_return R{unwanted(r), 0};
     }
   }
-  if (auto ec = co_await start_transfer(dc, "RETR", path)) {
-    dc.close();
-    co_return R{ec, 0};
-  }
+  if (auto ec = co_await start_transfer(dc, "RETR", path))
+    co_return R{co_await abandon_transfer(dc, ec), 0};
   auto [tec, n] = co_await receive(dc, sink, opts.progress);
   auto ec = co_await finish_transfer(dc, tec);
   co_return R{ec, n};
@@ -572,10 +596,8 @@ client::awaitable<client::result<std::uint64_t>> client::do_store(const char* ve
       co_return R{unwanted(r), 0};
     }
   }
-  if (auto ec = co_await start_transfer(dc, verb, path)) {
-    dc.close();
-    co_return R{ec, 0};
-  }
+  if (auto ec = co_await start_transfer(dc, verb, path))
+    co_return R{co_await abandon_transfer(dc, ec), 0};
   auto [tec, n] = co_await send(dc, source, opts.progress);
   auto ec = co_await finish_transfer(dc, tec);
   co_return R{ec, n};
@@ -636,6 +658,9 @@ client::awaitable<client::result<std::uint64_t>> client::do_upload(std::string l
 
 client::awaitable<client::result<std::uint64_t>> client::do_size(std::string path) {
   using R = result<std::uint64_t>;
+  // RFC 3659 §4: the size depends on TYPE; ours is always the octet count (TYPE I), which is also
+  // what REST offsets count.
+  if (auto ec = co_await set_type(false)) co_return R{ec, 0};
   reply r;
   if (auto ec = co_await command("SIZE", path, r)) co_return R{ec, 0};
   if (r.code != 213) co_return R{unwanted(r), 0};

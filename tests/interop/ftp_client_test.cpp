@@ -228,3 +228,39 @@ INSTANTIATE_TEST_SUITE_P(
                       scenario{server_kind::pyftpdlib, true, "pyftpdlib_passive"},
                       scenario{server_kind::pyftpdlib, false, "pyftpdlib_active"}),
     [](const ::testing::TestParamInfo<scenario>& i) { return std::string{i.param.name}; });
+
+// The server side of the reuse requirement is real: with reuse turned off, vsftpd
+// (require_ssl_reuse=YES) refuses the data connection, so the passing sessions above prove reuse.
+TEST(ftp_client_interop_tls, vsftpd_refuses_data_connection_without_session_reuse) {
+  auto server = interop::start_vsftpd(interop::vsftpd_tls::explicit_tls);
+  asio::ssl::context tls_ctx{asio::ssl::context::tls_client};
+  tls_ctx.set_verify_mode(asio::ssl::verify_none);
+  run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+    ftp::client_options opts;
+    opts.tls = ftp::tls_mode::explicit_tls;
+    opts.tls_context = &tls_ctx;
+    opts.reuse_tls_session = false;
+    ftp::client c{ioc.get_executor(), opts};
+    co_await c.async_connect("127.0.0.1", server->port, use_awaitable);
+    co_await c.async_login(server->user, server->password, use_awaitable);
+    auto [ec, entries] = co_await c.async_list(server->remote_dir, asio::as_tuple(use_awaitable));
+    EXPECT_TRUE(ec);
+    EXPECT_FALSE(c.last_data_session_reused());
+    // vsftpd says why in its final reply (then ends the session); the client reports that reply.
+    EXPECT_EQ(ec.value(), 522) << ec.message();
+    EXPECT_EQ(c.last_reply().code, 522) << c.last_reply().text();
+  });
+}
+
+// A plain client cannot log in where vsftpd forces TLS: the 530 is a permanent negative reply.
+TEST(ftp_client_interop_tls, plain_login_refused_by_tls_only_vsftpd) {
+  auto server = interop::start_vsftpd(interop::vsftpd_tls::explicit_tls);
+  run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+    ftp::client c{ioc.get_executor()};
+    co_await c.async_connect("127.0.0.1", server->port, use_awaitable);
+    auto [ec] = co_await c.async_login(server->user, server->password,
+                                       asio::as_tuple(use_awaitable));
+    EXPECT_TRUE(ftp::is_permanent(ec)) << ec.message();
+    EXPECT_EQ(c.last_reply().code, 530);
+  });
+}

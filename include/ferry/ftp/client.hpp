@@ -70,6 +70,9 @@ struct client_options {
   bool extended = true;
   // PROT P (private data connections) when TLS is on; PROT C leaves them in plaintext.
   bool protect_data = true;
+  // Offer the control connection's TLS session on data connections (RFC 4217 §10.2). Servers
+  // like vsftpd (require_ssl_reuse) refuse data connections without it; turn off only to test.
+  bool reuse_tls_session = true;
   // How long to wait for a data connection (connect or accept) and for a TLS close_notify.
   std::chrono::milliseconds data_timeout{std::chrono::seconds{30}};
 };
@@ -293,6 +296,9 @@ class client {
   awaitable<error_code> do_quit();
   awaitable<result<reply>> do_raw(std::string verb, std::string argument);
 
+  // Forgets everything about a previous connection (a client may connect again).
+  void reset_session();
+
   // Control-connection steps.
   awaitable<error_code> send_command(std::string_view verb, std::string_view argument);
   awaitable<error_code> read_reply(reply& r);
@@ -306,6 +312,7 @@ class client {
   awaitable<error_code> start_transfer(data_connection& dc, std::string_view verb,
                                        std::string_view argument);
   awaitable<error_code> finish_transfer(data_connection& dc, error_code transfer_ec);
+  awaitable<error_code> abandon_transfer(data_connection& dc, error_code setup_ec);
   awaitable<result<std::uint64_t>> receive(data_connection& dc, const data_sink& sink,
                                            const progress_handler& progress);
   awaitable<result<std::uint64_t>> send(data_connection& dc, const data_source& source,

@@ -28,9 +28,10 @@ namespace {
 
 constexpr auto nothrow = asio::as_tuple(use_awaitable);
 
-// Answers each command from a table (verb → raw reply bytes, sent as is). RETR sends retr_data
-// over the data connection (passive: accepted on the listener whose port is in the table's
-// 227/229 replies; active: connected to the EPRT/PORT address, from active_source).
+// Answers each command from a table (verb → raw reply bytes, sent as is). RETR, LIST, MLSD and
+// NLST (unless the table answers them) send retr_data / data[verb] over the data connection:
+// passive, accepted on the listener whose port the table's 227/229 replies name; active,
+// connected to the EPRT address from active_source.
 struct fake_server {
   explicit fake_server(asio::io_context& ioc)
       : acceptor(ioc, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0}),
@@ -45,8 +46,11 @@ struct fake_server {
       {"QUIT", "221 bye\r\n"},             {"NOOP", "200 ok\r\n"}};
   std::string retr_data = "hello";
   std::string active_source = "127.0.0.1";
+  std::map<std::string, std::string> data = {{"LIST", ""}, {"MLSD", ""}, {"NLST", ""}};
   std::map<std::string, int> seen;  // verb → count
+  std::vector<ftp::command> log;    // every command, in order
   std::optional<tcp::endpoint> data_peer;
+  std::optional<tcp::socket> pending_data;
   std::optional<ftp::net_endpoint> active_target;
 
   std::uint16_t port() const { return acceptor.local_endpoint().port(); }
@@ -79,30 +83,33 @@ struct fake_server {
       }
       auto cmd = reader.take();
       ++seen[cmd.verb];
+      log.push_back(cmd);
       if (cmd.verb == "EPRT") {
         ftp::net_endpoint e;
         if (!ftp::parse_eprt_argument(cmd.argument, e)) active_target = e;
       }
-      if (cmd.verb == "RETR") {
+      bool sends_data = !replies.count(cmd.verb) && (cmd.verb == "RETR" || data.count(cmd.verb));
+      if (sends_data) {
+        auto payload = cmd.verb == "RETR" ? retr_data : data[cmd.verb];
         co_await asio::async_write(sock, asio::buffer(std::string{"150 here it comes\r\n"}),
                                    nothrow);
-        tcp::socket data{sock.get_executor()};
+        tcp::socket data_socket{sock.get_executor()};
         if (active_target) {
-          data.open(tcp::v4());
-          data.bind(tcp::endpoint{asio::ip::make_address(active_source), 0});
+          data_socket.open(tcp::v4());
+          data_socket.bind(tcp::endpoint{asio::ip::make_address(active_source), 0});
           asio::ip::address_v4::bytes_type b;
           std::copy_n(active_target->address.begin(), 4, b.begin());
-          auto [cec] = co_await data.async_connect(
+          auto [cec] = co_await data_socket.async_connect(
               tcp::endpoint{asio::ip::address_v4{b}, active_target->port}, nothrow);
           if (cec) co_return;
+        } else if (pending_data) {
+          data_socket = std::move(*pending_data);
+          pending_data.reset();
         } else {
-          auto [dec, d] = co_await data_acceptor.async_accept(nothrow);
-          if (dec) co_return;
-          data = std::move(d);
-          data_peer = data.remote_endpoint();
+          co_return;
         }
-        co_await asio::async_write(data, asio::buffer(retr_data), nothrow);
-        data.close();
+        co_await asio::async_write(data_socket, asio::buffer(payload), nothrow);
+        data_socket.close();
         co_await asio::async_write(sock, asio::buffer(std::string{"226 done\r\n"}), nothrow);
         continue;
       }
@@ -111,6 +118,14 @@ struct fake_server {
       if (r == "HANG") continue;  // never answer
       co_await asio::async_write(sock, asio::buffer(r), nothrow);
       if (cmd.verb == "QUIT") co_return;
+      if (r.starts_with("227") || r.starts_with("229")) {
+        // Like a real server, take the data connection for this PASV/EPSV now (a connection the
+        // client opens and drops must not be served to the next command).
+        auto [dec, d] = co_await data_acceptor.async_accept(nothrow);
+        if (dec) co_return;
+        data_peer = d.remote_endpoint();
+        pending_data = std::move(d);
+      }
     }
   }
 };
@@ -362,4 +377,88 @@ TEST(ftp_client_hostile, injection_characters_in_paths_are_refused_before_sendin
   });
   EXPECT_EQ(s.seen.count("DELE"), 0u);
   EXPECT_EQ(s.seen.count("RMD"), 0u);
+}
+
+TEST(ftp_client_sequence, login_sends_user_pass_feat_and_type_i) {
+  asio::io_context ioc;
+  fake_server s{ioc};
+  run(ioc, s, [&]() -> asio::awaitable<void> {
+    ftp::client c{ioc.get_executor()};
+    EXPECT_FALSE(co_await connect_and_login(c, s));
+  });
+  std::vector<ftp::command> want = {{"USER", "u"}, {"PASS", "p"}, {"FEAT", ""}, {"TYPE", "I"}};
+  EXPECT_EQ(s.log, want);
+}
+
+TEST(ftp_client_sequence, resume_sends_rest_right_before_retr) {
+  asio::io_context ioc;
+  fake_server s{ioc};
+  s.replies["EPSV"] = "229 Entering Extended Passive Mode (|||" + std::to_string(s.data_port()) +
+                      "|)\r\n";
+  s.replies["REST"] = "350 restarting\r\n";
+  run(ioc, s, [&]() -> asio::awaitable<void> {
+    ftp::client c{ioc.get_executor()};
+    EXPECT_FALSE(co_await connect_and_login(c, s));
+    ftp::transfer_options o;
+    o.offset = 1234;
+    auto [ec, n] = co_await c.async_retrieve("f", [](byte_view) { return error_code{}; }, o,
+                                             nothrow);
+    EXPECT_FALSE(ec) << ec.message();
+  });
+  ASSERT_GE(s.log.size(), 3u);
+  auto tail = std::vector<ftp::command>(s.log.end() - 3, s.log.end());
+  std::vector<ftp::command> want = {{"EPSV", ""}, {"REST", "1234"}, {"RETR", "f"}};
+  EXPECT_EQ(tail, want);
+}
+
+TEST(ftp_client_sequence, mlsd_refused_falls_back_to_list_and_is_not_retried) {
+  asio::io_context ioc;
+  fake_server s{ioc};
+  s.replies["FEAT"] = "211-Features:\r\n MLST type*;size*;\r\n211 End\r\n";
+  s.replies["EPSV"] = "229 Entering Extended Passive Mode (|||" + std::to_string(s.data_port()) +
+                      "|)\r\n";
+  s.replies["MLSD"] = "500 Unknown command.\r\n";
+  s.data["LIST"] = "-rw-r--r--    1 0        0               5 Nov 21 14:00 hello.txt\r\n";
+  run(ioc, s, [&]() -> asio::awaitable<void> {
+    ftp::client c{ioc.get_executor()};
+    EXPECT_FALSE(co_await connect_and_login(c, s));
+    EXPECT_TRUE(c.server_features().has("MLST"));
+    for (int i = 0; i < 2; ++i) {
+      auto [ec, entries] = co_await c.async_list("", nothrow);
+      EXPECT_FALSE(ec) << ec.message();
+      if (entries.size() != 1u) {
+        ADD_FAILURE() << "entries: " << entries.size();
+        co_return;
+      }
+      EXPECT_EQ(entries[0].name, "hello.txt");
+      EXPECT_EQ(entries[0].size, 5u);
+    }
+  });
+  EXPECT_EQ(s.seen["MLSD"], 1);
+  EXPECT_EQ(s.seen["LIST"], 2);
+}
+
+TEST(ftp_client_sequence, mlsd_listing_is_parsed_and_skips_cdir_pdir) {
+  asio::io_context ioc;
+  fake_server s{ioc};
+  s.replies["FEAT"] = "211-Features:\r\n MLST type*;size*;modify*;\r\n211 End\r\n";
+  s.replies["EPSV"] = "229 Entering Extended Passive Mode (|||" + std::to_string(s.data_port()) +
+                      "|)\r\n";
+  s.data["MLSD"] =
+      "type=cdir;modify=20260101000000; .\r\ntype=pdir;modify=20260101000000; ..\r\n"
+      "type=file;size=42;modify=20261121140000; a b.txt\r\ntype=dir;modify=20260101000000; d\r\n";
+  run(ioc, s, [&]() -> asio::awaitable<void> {
+    ftp::client c{ioc.get_executor()};
+    EXPECT_FALSE(co_await connect_and_login(c, s));
+    auto [ec, entries] = co_await c.async_list("", nothrow);
+    EXPECT_FALSE(ec) << ec.message();
+    if (entries.size() != 2u) {
+      ADD_FAILURE() << "entries: " << entries.size();
+      co_return;
+    }
+    EXPECT_EQ(entries[0].name, "a b.txt");
+    EXPECT_EQ(entries[0].size, 42u);
+    EXPECT_EQ(entries[1].type, ftp::entry_type::directory);
+  });
+  EXPECT_EQ(s.seen.count("LIST"), 0u);
 }

@@ -137,6 +137,7 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
     ftp::command cmd;
     error_code ec;
     transfer_outcome outcome;
+    std::uint64_t generation = 0;
   };
 
   using event_channel = boost::asio::experimental::channel<void(error_code, event)>;
@@ -259,28 +260,33 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
 
   // --- the main loop --------------------------------------------------------------------------
 
+  // The next event. Without a running transfer, a timer queues a timeout event at the idle (or,
+  // before login, the login) deadline; each call re-arms it, and a stale one is recognised by its
+  // generation.
   awaitable<std::optional<event>> next_event() {
-    using namespace boost::asio::experimental::awaitable_operators;
+    ++timer_generation_;
     if (transfer_running_) {
+      timer_.cancel();
+    } else {
+      auto deadline = std::chrono::steady_clock::now() + opts_.idle_timeout;
+      if (!logged_in_) deadline = std::min(deadline, login_deadline_);
+      timer_.expires_at(deadline);
+      timer_.async_wait([w = this->weak_from_this(), gen = timer_generation_](error_code ec) {
+        if (ec) return;
+        if (auto self = w.lock()) {
+          event t;
+          t.kind = event::timeout;
+          t.generation = gen;
+          self->events_.try_send(error_code{}, std::move(t));
+        }
+      });
+    }
+    for (;;) {
       auto [ec, ev] = co_await events_.async_receive(nothrow);
       if (ec) co_return std::nullopt;
-      co_return ev;
+      if (ev.kind == event::timeout && ev.generation != timer_generation_) continue;
+      co_return std::move(ev);
     }
-    auto now = std::chrono::steady_clock::now();
-    auto deadline = now + opts_.idle_timeout;
-    if (!logged_in_) deadline = std::min(deadline, login_deadline_);
-    timer_.expires_at(deadline);
-    auto r = co_await (events_.async_receive(nothrow) || timer_.async_wait(nothrow));
-    if (r.index() == 0) {
-      auto [ec, ev] = std::get<0>(r);
-      if (ec) co_return std::nullopt;
-      co_return ev;
-    }
-    auto [tec] = std::get<1>(r);
-    if (tec) co_return std::nullopt;
-    event t;
-    t.kind = event::timeout;
-    co_return t;
   }
 
   awaitable<void> run(std::shared_ptr<session> self) {
@@ -330,9 +336,9 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
           break;
         case event::command:
           if (transfer_running_) {
-            co_await during_transfer(std::move(ev.cmd));
+            co_await during_transfer(ev.cmd);
           } else {
-            co_await dispatch(std::move(ev.cmd));
+            co_await dispatch(ev.cmd);
           }
           break;
       }
@@ -361,7 +367,7 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
     co_return false;
   }
 
-  awaitable<void> during_transfer(ftp::command c) {
+  awaitable<void> during_transfer(ftp::command& c) {
     if (c.verb == "ABOR") {
       // RFC 959 §4.1.3: close the data connection, 426 for the transfer, then 226 for ABOR.
       abort_requested_ = true;
@@ -410,7 +416,9 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
     return false;
   }
 
-  awaitable<void> dispatch(ftp::command c) {
+  // By reference: the command lives in the caller's frame while this runs (and g++ 12 mishandles
+  // class-type coroutine parameters passed by value from a switch in another coroutine).
+  awaitable<void> dispatch(ftp::command& c) {
     const auto& v = c.verb;
     auto& a = c.argument;
     if (!logged_in_ && !allowed_before_login(v)) {
@@ -421,7 +429,7 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
       co_return co_await reply(530, "Please login with USER and PASS.");
     }
     if (v == "USER") co_return co_await cmd_user(a);
-    if (v == "PASS") co_return co_await cmd_pass(std::move(a));
+    if (v == "PASS") co_return co_await cmd_pass(a);
     if (v == "ACCT") co_return co_await reply(202, "ACCT not needed.");
     if (v == "QUIT") {
       co_await reply(221, "Goodbye.");
@@ -531,7 +539,7 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
     co_await reply(331, "Please specify the password.");
   }
 
-  awaitable<void> cmd_pass(std::string a) {
+  awaitable<void> cmd_pass(std::string& a) {
     secure_bytes password(a.begin(), a.end());
     secure_wipe(a.data(), a.size());
     if (logged_in_) co_return co_await reply(230, "Already logged in.");
@@ -1469,6 +1477,7 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
   bool quit_ = false;
   std::string disconnect_reason_;
   std::chrono::steady_clock::time_point login_deadline_;
+  std::uint64_t timer_generation_ = 0;
   unsigned unknown_before_login_ = 0;
   unsigned login_failures_ = 0;
 
