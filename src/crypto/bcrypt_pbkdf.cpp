@@ -1,5 +1,9 @@
 // bcrypt_pbkdf as OpenBSD defines it (bcrypt_pbkdf(3), used by OpenSSH's PROTOCOL.key "bcrypt"
 // KDF): a PBKDF2-like loop whose PRF is a bcrypt hash keyed by SHA-512(passphrase).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O2")  // see blowfish.cpp
+#endif
+
 #include <ferry/core/secure.hpp>
 #include <ferry/crypto/bcrypt_pbkdf.hpp>
 #include <ferry/crypto/hash.hpp>

@@ -1,8 +1,16 @@
 // Blowfish (B. Schneier, "Description of a New Variable-Length Key, 64-Bit Block Cipher
 // (Blowfish)", FSE 1993): 16 Feistel rounds, key-dependent S-boxes, plus the ExpandKey steps of
 // bcrypt (Provos & Mazieres, "A Future-Adaptable Password Scheme", 1999).
+// bcrypt_pbkdf runs the key schedule thousands of times per key file; unoptimised (Debug) builds
+// would take seconds, so this file is always optimised under GCC.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O2")
+#endif
+
 #include <ferry/core/secure.hpp>
 #include <ferry/crypto/bcrypt_pbkdf.hpp>
+
+#include <cstring>
 
 namespace ferry::crypto {
 namespace {
@@ -212,49 +220,46 @@ std::uint32_t stream_word(byte_view data, std::size_t& j) noexcept {
 }  // namespace
 
 blowfish::blowfish() noexcept {
-  for (std::size_t i = 0; i < 18; ++i) p_[i] = initial_p[i];
-  for (std::size_t k = 0; k < 4; ++k)
-    for (std::size_t i = 0; i < 256; ++i) s_[k][i] = initial_s[k][i];
+  std::memcpy(p_, initial_p, sizeof p_);
+  std::memcpy(s_, initial_s, sizeof s_);
 }
 
 blowfish::blowfish(byte_view key) noexcept : blowfish() { expand({}, key); }
 
 blowfish::~blowfish() {
-  secure_wipe(p_.data(), sizeof p_);
-  secure_wipe(s_.data(), sizeof s_);
+  secure_wipe(p_, sizeof p_);
+  secure_wipe(s_, sizeof s_);
 }
 
-std::uint32_t blowfish::f(std::uint32_t x) const noexcept {
-  return ((s_[0][x >> 24] + s_[1][(x >> 16) & 0xff]) ^ s_[2][(x >> 8) & 0xff]) + s_[3][x & 0xff];
-}
+// Written with raw arrays and no helper calls: this is bcrypt's inner loop.
+#define FERRY_BF_F(x) \
+  ((((s0[(x) >> 24] + s1[((x) >> 16) & 0xff]) ^ s2[((x) >> 8) & 0xff]) + s3[(x) & 0xff]))
 
 void blowfish::encrypt(std::uint32_t& l, std::uint32_t& r) const noexcept {
+  const std::uint32_t *s0 = s_[0], *s1 = s_[1], *s2 = s_[2], *s3 = s_[3], *p = p_;
   std::uint32_t xl = l, xr = r;
-  for (std::size_t i = 0; i < 16; i += 2) {
-    xl ^= p_[i];
-    xr ^= f(xl);
-    xr ^= p_[i + 1];
-    xl ^= f(xr);
+  for (int i = 0; i < 16; i += 2) {
+    xl ^= p[i];
+    xr ^= FERRY_BF_F(xl) ^ p[i + 1];
+    xl ^= FERRY_BF_F(xr);
   }
-  xl ^= p_[16];
-  xr ^= p_[17];
-  l = xr;
-  r = xl;
+  l = xr ^ p[17];
+  r = xl ^ p[16];
 }
 
 void blowfish::decrypt(std::uint32_t& l, std::uint32_t& r) const noexcept {
+  const std::uint32_t *s0 = s_[0], *s1 = s_[1], *s2 = s_[2], *s3 = s_[3], *p = p_;
   std::uint32_t xl = l, xr = r;
-  for (std::size_t i = 17; i > 1; i -= 2) {
-    xl ^= p_[i];
-    xr ^= f(xl);
-    xr ^= p_[i - 1];
-    xl ^= f(xr);
+  for (int i = 17; i > 1; i -= 2) {
+    xl ^= p[i];
+    xr ^= FERRY_BF_F(xl) ^ p[i - 1];
+    xl ^= FERRY_BF_F(xr);
   }
-  xl ^= p_[1];
-  xr ^= p_[0];
-  l = xr;
-  r = xl;
+  l = xr ^ p[0];
+  r = xl ^ p[1];
 }
+
+#undef FERRY_BF_F
 
 namespace {
 std::uint32_t load_be(const std::uint8_t* p) noexcept {
@@ -290,20 +295,37 @@ void blowfish::expand(byte_view data, byte_view key) noexcept {
   std::size_t j = 0;
   if (!key.empty())
     for (auto& p : p_) p ^= stream_word(key, j);
+  // The salt as the cyclic word stream stream_word would give (one period of words, at most 72
+  // bytes' worth for bcrypt's 64-byte salts; longer data falls back to the byte-wise stream).
+  std::uint32_t words[18];
+  std::size_t period = 0;
+  if (!data.empty() && data.size() % 4 == 0 && data.size() / 4 <= 18) {
+    period = data.size() / 4;
+    j = 0;
+    for (std::size_t i = 0; i < period; ++i) words[i] = stream_word(data, j);
+  }
   std::uint32_t l = 0, r = 0;
+  std::size_t w = 0;
   j = 0;
-  auto next = [&](std::uint32_t& a, std::uint32_t& b) {
-    if (!data.empty()) {
-      l ^= stream_word(data, j);
-      r ^= stream_word(data, j);
+  std::uint32_t* targets[5] = {p_, s_[0], s_[1], s_[2], s_[3]};
+  const std::size_t sizes[5] = {18, 256, 256, 256, 256};
+  for (int t = 0; t < 5; ++t) {
+    std::uint32_t* out = targets[t];
+    for (std::size_t i = 0; i < sizes[t]; i += 2) {
+      if (period) {
+        l ^= words[w];
+        w = w + 1 == period ? 0 : w + 1;
+        r ^= words[w];
+        w = w + 1 == period ? 0 : w + 1;
+      } else if (!data.empty()) {
+        l ^= stream_word(data, j);
+        r ^= stream_word(data, j);
+      }
+      encrypt(l, r);
+      out[i] = l;
+      out[i + 1] = r;
     }
-    encrypt(l, r);
-    a = l;
-    b = r;
-  };
-  for (std::size_t i = 0; i < 18; i += 2) next(p_[i], p_[i + 1]);
-  for (auto& box : s_)
-    for (std::size_t i = 0; i < 256; i += 2) next(box[i], box[i + 1]);
+  }
 }
 
 void blowfish::expand0(byte_view key) noexcept { expand({}, key); }

@@ -33,9 +33,8 @@ class blowfish {
   void expand0(byte_view key) noexcept;
 
  private:
-  std::uint32_t f(std::uint32_t x) const noexcept;
-  std::array<std::uint32_t, 18> p_;
-  std::array<std::array<std::uint32_t, 256>, 4> s_;
+  std::uint32_t p_[18];
+  std::uint32_t s_[4][256];
 };
 
 // bcrypt_pbkdf(pass, salt, rounds) -> out (1..1024 bytes), as OpenBSD's bcrypt_pbkdf(3): SHA-512
