@@ -204,7 +204,10 @@ class transport {
 
   // Reads and processes input until done() holds or the connection fails. Upper-layer packets
   // go to *app (the first one, when app is given) or to the queue.
-  awaitable<void> pump(bytes* app, bool& got, const std::function<bool()>& done) {
+  // With only_available, reads only what the next layer already holds (a writer checking for a
+  // peer's KEXINIT without blocking).
+  awaitable<void> pump(bytes* app, bool& got, const std::function<bool()>& done,
+                       bool only_available = false) {
     reading_ = true;
     while (!done()) {
       byte_view payload;
@@ -225,6 +228,7 @@ class transport {
       // Output (kex replies, pongs, our KEXINIT) must go out before we wait for the peer.
       if (machine_.has_output() && !writing_) co_await flush();
       if (io_error_) break;
+      if (only_available && input_available() == 0) break;
       auto space = machine_.input_space(std::max(machine_.input_wanted(), options_.read_size));
       auto [ec, n] = co_await next_.async_read_some(
           boost::asio::buffer(space.data(), space.size()),
@@ -237,6 +241,19 @@ class transport {
     }
     reading_ = false;
     notify();
+  }
+
+  // Bytes the next layer can hand over without waiting (0 when it cannot tell).
+  std::size_t input_available() {
+    if constexpr (requires(NextLayer& n, error_code& e) { n.available(e); }) {
+      error_code ec;
+      auto n = next_.available(ec);
+      return ec ? 0 : n;
+    } else if constexpr (requires(NextLayer& n) { n.available(); }) {
+      return next_.available();
+    } else {
+      return 0;
+    }
   }
 
   // --- operations -----------------------------------------------------------------------------
@@ -278,6 +295,7 @@ class transport {
       if (!queue_.empty()) {
         out = std::move(queue_.front());
         queue_.pop_front();
+        if (machine_.has_output() && !writing_) co_await flush();
         co_return std::pair{error_code{}, out.size()};
       }
       if (current_error()) co_return std::pair{co_await finish_with_error(), std::size_t{0}};
@@ -297,6 +315,11 @@ class transport {
   awaitable<error_code> do_write(byte_view payload) {
     bool got = false;
     auto ready = [this] { return machine_.can_send() || machine_.closed() || bool(io_error_); };
+    // A writer that nobody reads for would never see the peer's KEXINIT; look at what arrived.
+    if (!reading_ && input_available() > 0) {
+      auto never = [] { return false; };
+      co_await pump(nullptr, got, never, true);
+    }
     while (true) {
       if (current_error()) co_return co_await finish_with_error();
       if (machine_.can_send()) break;
@@ -316,7 +339,7 @@ class transport {
     co_return error_code{};
   }
 
-  awaitable<error_code> do_request_service(const std::string& name) {
+  awaitable<error_code> do_request_service(std::string name) {
     if (options_.local != role::client) co_return make_error_code(errc::unexpected_message);
     auto req = wire::encode(proto::service_request{name});
     if (auto ec = co_await do_write(req)) co_return ec;

@@ -88,6 +88,7 @@ class transport_machine {
   // Hands the pending output to the writer in exchange for an empty buffer (keeps capacity).
   void swap_output(bytes& b) {
     b.clear();
+    out_total_ += out_.size();
     out_.swap(b);
   }
   // Bytes queued since start (a writer compares it with what it wrote).
