@@ -151,7 +151,7 @@ class basic_writer {
   void u32(std::uint32_t v) {
     std::uint8_t b[4] = {std::uint8_t(v >> 24), std::uint8_t(v >> 16), std::uint8_t(v >> 8),
                          std::uint8_t(v)};
-    out_->insert(out_->end(), b, b + 4);
+    append(b, 4);
   }
 
   void u64(std::uint64_t v) {
@@ -159,7 +159,7 @@ class basic_writer {
     u32(std::uint32_t(v));
   }
 
-  void raw(byte_view v) { out_->insert(out_->end(), v.begin(), v.end()); }
+  void raw(byte_view v) { append(v.data(), v.size()); }
   void raw(std::string_view v) { raw(as_bytes(v)); }
 
   void string(byte_view v) {
@@ -207,6 +207,15 @@ class basic_writer {
   }
 
  private:
+  // resize + memcpy rather than insert(): g++ 12 misreports insert() into an empty vector at -O2
+  // as an overflow (-Wstringop-overflow), and this is no slower.
+  void append(const std::uint8_t* p, std::size_t n) {
+    if (n == 0) return;
+    auto at = out_->size();
+    out_->resize(at + n);
+    std::memcpy(out_->data() + at, p, n);
+  }
+
   Container* out_;
 };
 
