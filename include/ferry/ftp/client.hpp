@@ -22,10 +22,6 @@
 // close_notify.
 #pragma once
 
-#include <ferry/ftp/detail/coroutine_sanitize.hpp>
-
-FERRY_COROUTINE_NO_SANITIZE_FUNCTION_BEGIN
-
 #include <ferry/core/bytes.hpp>
 #include <ferry/ftp/error.hpp>
 #include <ferry/ftp/proto/feat.hpp>
@@ -337,5 +333,3 @@ class client {
 };
 
 }  // namespace ferry::ftp
-
-FERRY_COROUTINE_NO_SANITIZE_FUNCTION_END

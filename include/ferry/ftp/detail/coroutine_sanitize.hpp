@@ -2,7 +2,8 @@
 // the split coroutine functions get prologue data that refers across sections and the assembler
 // stops with "Cannot represent a difference across sections". Code between these two macros
 // (the client's coroutines and the Asio coroutine machinery they instantiate) is built without
-// that one check; every other UBSan check stays on. No-op for other compilers.
+// that one check; every other UBSan check stays on. No-op for other compilers. Use it only at the
+// very top of a .cpp file: a function already declared before the push cannot get the attribute.
 #pragma once
 
 #if defined(__clang__)
