@@ -98,6 +98,7 @@ boost::asio::awaitable<error_code, typename NextLayer::executor_type> auth_clien
     transport<NextLayer>& t, client_auth_options o) {
   using executor = typename NextLayer::executor_type;
   constexpr auto tok = boost::asio::as_tuple(boost::asio::use_awaitable_t<executor>{});
+  if (t.session_id().empty()) co_return make_error_code(errc::unexpected_message);
   if (auto [ec] = co_await t.async_request_service("ssh-userauth", tok); ec) co_return ec;
   proto::userauth_client_machine m{std::move(o), t.session_id(),
                                    proto::server_sig_algs(t.peer_extensions())};
@@ -126,6 +127,9 @@ boost::asio::awaitable<std::pair<error_code, auth::grant>, typename NextLayer::e
 auth_server(transport<NextLayer>& t, proto::auth_backend backend, server_auth_options o) {
   using executor = typename NextLayer::executor_type;
   constexpr auto tok = boost::asio::as_tuple(boost::asio::use_awaitable_t<executor>{});
+  // Without a finished key exchange there is no session id to bind signatures to.
+  if (t.session_id().empty())
+    co_return std::pair{make_error_code(errc::unexpected_message), auth::grant{}};
   if (o.remote_address.empty()) o.remote_address = remote_address_of(t.next_layer());
   proto::userauth_server_machine m{o, std::move(backend), t.session_id()};
 
