@@ -247,6 +247,7 @@ void transport_machine::send_kexinit() {
   local_kexinit_ = wire::encode(k);
   kex_running_ = true;
   sent_kexinit_ = true;
+  local_kexinit_seq_ = sealer_.sequence();
   seal(local_kexinit_);
 }
 
@@ -384,8 +385,18 @@ bool transport_machine::handle(byte_view payload, error_code& ec) {
       return false;
     }
     case msg::ignore:
-    case msg::debug:
-    case msg::unimplemented: return false;  // RFC 4253 §11.2-§11.4
+    case msg::debug: return false;  // RFC 4253 §11.2, §11.3
+    case msg::unimplemented: {
+      // RFC 4253 §11.4. A peer that does not implement KEXINIT at this point (OpenSSH while
+      // authenticating) would leave the exchange hanging: give up instead.
+      proto::unimplemented u;
+      if (wire::decode(payload, u)) return protocol_error();
+      if (kex_running_ && !got_kexinit_ && u.sequence_number == local_kexinit_seq_) {
+        ec = make_error_code(disconnect_reason::key_exchange_failed);
+        return false;
+      }
+      return false;
+    }
     case msg::kexinit:
       ec = on_kexinit(payload);
       return false;

@@ -193,6 +193,32 @@ std::size_t rekeys_after_auth(const interop::sshd& daemon, std::uint64_t client_
   return t.machine().kex_count();
 }
 
+// sshd answers a KEXINIT during authentication with UNIMPLEMENTED: the exchange fails at once
+// instead of waiting forever.
+TEST_F(ferry_client_to_sshd, rekey_refused_before_auth_fails_fast) {
+  asio::io_context ioc;
+  tcp::socket sock{ioc};
+  sock.connect({asio::ip::address_v4::loopback(), daemon->port()});
+  transport_options o;
+  o.verify_host_key = [](const host_key_info&) { return error_code{}; };
+  transport<tcp::socket> t{role::client, std::move(o), std::move(sock)};
+  error_code result;
+  asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
+    auto [ec] = co_await t.async_handshake(tok);
+    if ((result = ec)) co_return;
+    auto [ec2] = co_await t.async_request_service("ssh-userauth", tok);
+    if ((result = ec2)) co_return;
+    t.rekey();
+    bytes p = wire::encode(proto::ignore{{1}});
+    auto [ec3] = co_await t.async_write_packet(p, tok);  // waits for the exchange
+    result = ec3;
+  }, asio::detached);
+  auto start = std::chrono::steady_clock::now();
+  ioc.run_for(std::chrono::seconds{10});
+  EXPECT_EQ(result, disconnect_reason::key_exchange_failed);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds{5});
+}
+
 TEST(ferry_client_rekey, follows_rekeys_sshd_starts_with_rekeylimit_16k) {
   interop::sshd daemon{{"RekeyLimit 16K"}};
   error_code ec;

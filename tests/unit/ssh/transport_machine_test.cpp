@@ -399,3 +399,4 @@ TEST(ssh_transport_machine, peer_disconnect_reason_is_reported) {
   EXPECT_EQ(client.error(), disconnect_reason::too_many_connections);
   EXPECT_EQ(client.peer_disconnect_message(), "too many");
 }
+

@@ -175,6 +175,7 @@ class transport_machine {
   bool first_kex_done_ = false;
   bool strict_ = false;
   std::uint32_t peer_kexinit_seq_ = 0;
+  std::uint32_t local_kexinit_seq_ = 0;
   bytes local_kexinit_;
   bytes peer_kexinit_;
   negotiated neg_;
