@@ -217,6 +217,8 @@ private_key private_key::ed25519_from_seed(byte_view seed32) {
 }
 
 private_key private_key::ecdsa_from_scalar(curve c, byte_view d) {
+  // Key files carry d as an mpint, which may have a leading zero byte (RFC 4251 §5).
+  while (!d.empty() && d.front() == 0) d = d.subspan(1);
   if (d.empty() || d.size() > curve_size(c)) return {};
   auto bn = detail::bn_from(d);
   BN_set_flags(bn.get(), BN_FLG_CONSTTIME);

@@ -132,6 +132,17 @@ TEST(ecdsa, generated_keys_round_trip_on_every_curve) {
             private_key::generate(key_type::ecdsa_p256, r2).public_part().ecdsa_point());
 }
 
+TEST(ecdsa, scalar_with_mpint_sign_byte_is_accepted) {
+  auto records = load("ecdsa_rfc6979.txt");
+  const auto& r = records.at(0);  // P-256 x starts with 0xc9: an mpint gives it a 0x00 prefix
+  auto x = r.data("x");
+  x.insert(x.begin(), 0);
+  auto key = private_key::ecdsa_from_scalar(curve::p256, x);
+  ASSERT_TRUE(key.valid());
+  EXPECT_EQ(to_hex(key.public_part().ecdsa_point()), to_hex(r.data("q")));
+  EXPECT_EQ(key.ecdsa_scalar().size(), 32u);
+}
+
 TEST(ecdsa, invalid_points_and_scalars_are_refused) {
   auto records = load("ecdsa_rfc6979.txt");
   auto q = records.at(0).data("q");
