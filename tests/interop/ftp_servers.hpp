@@ -143,19 +143,30 @@ inline std::uint16_t free_port() {
   return ntohs(a.sin_port);
 }
 
-// Waits until something accepts connections on 127.0.0.1:port.
-inline bool wait_for_port(std::uint16_t port, process& p,
+// Waits until something accepts connections on 127.0.0.1:port (or [::1]:port).
+inline bool wait_for_port(std::uint16_t port, process& p, bool ipv6 = false,
                           std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
   auto until = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < until) {
     if (!p.running()) return false;
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
+    bool ok = false;
+    if (ipv6) {
+      int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+      sockaddr_in6 a{};
+      a.sin6_family = AF_INET6;
+      a.sin6_addr = in6addr_loopback;
+      a.sin6_port = htons(port);
+      ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+      ::close(fd);
+    } else {
+      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      a.sin_port = htons(port);
+      ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+      ::close(fd);
+    }
     if (ok) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -187,6 +198,7 @@ struct ftp_server {
   fs::path root;            // what the server shows as "/"
   fs::path writable;        // a directory the test user may write to
   std::string remote_dir;   // the same directory as an FTP path
+  std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   std::string user;
   std::string password;
@@ -199,8 +211,10 @@ enum class vsftpd_tls { none, explicit_tls, implicit_tls };
 
 // vsftpd with anonymous access to root/ and a writable root/pub/ (INTEROP.md). With TLS:
 // require_ssl_reuse=YES, so every data connection must resume the control session.
-inline std::unique_ptr<ftp_server> start_vsftpd(vsftpd_tls tls = vsftpd_tls::none) {
+inline std::unique_ptr<ftp_server> start_vsftpd(vsftpd_tls tls = vsftpd_tls::none,
+                                                bool ipv6 = false) {
   auto s = std::make_unique<ftp_server>();
+  if (ipv6) s->host = "::1";
   auto base = s->dir.path();
   s->root = base / "root";
   s->writable = s->root / "pub";
@@ -216,8 +230,11 @@ inline std::unique_ptr<ftp_server> start_vsftpd(vsftpd_tls tls = vsftpd_tls::non
   fs::permissions(s->writable, fs::perms::all);
   s->port = free_port();
   std::ostringstream c;
-  c << "listen=YES\nlisten_ipv6=NO\nlisten_address=127.0.0.1\nlisten_port=" << s->port
-    << "\nbackground=NO\nanonymous_enable=YES\nno_anon_password=YES\nlocal_enable=NO\n"
+  if (ipv6)
+    c << "listen=NO\nlisten_ipv6=YES\nlisten_address6=::1\n";
+  else
+    c << "listen=YES\nlisten_ipv6=NO\nlisten_address=127.0.0.1\n";
+  c << "listen_port=" << s->port << "\nbackground=NO\nanonymous_enable=YES\nno_anon_password=YES\nlocal_enable=NO\n"
     << "anon_root=" << s->root.string() << "\nwrite_enable=YES\nanon_upload_enable=YES\n"
     << "anon_mkdir_write_enable=YES\nanon_other_write_enable=YES\nanon_umask=022\n"
     << "pasv_enable=YES\nport_enable=YES\nconnect_from_port_20=NO\n"
@@ -234,7 +251,7 @@ inline std::unique_ptr<ftp_server> start_vsftpd(vsftpd_tls tls = vsftpd_tls::non
   write_file(base / "vsftpd.conf", c.str());
   s->proc.emplace(std::vector<std::string>{"/usr/sbin/vsftpd", (base / "vsftpd.conf").string()},
                   base / "server.log");
-  if (!wait_for_port(s->port, *s->proc))
+  if (!wait_for_port(s->port, *s->proc, ipv6))
     throw std::runtime_error("vsftpd did not start: " + s->log());
   return s;
 }
@@ -252,8 +269,9 @@ inline std::string python_with_pyftpdlib() {
   throw std::runtime_error("no python3 with pyftpdlib (install python3-pyftpdlib)");
 }
 
-// pyftpdlib with one user who may do everything in root/ (perm "elradfmwMT").
-inline std::unique_ptr<ftp_server> start_pyftpdlib() {
+// pyftpdlib with one user who may do everything in root/ (perm "elradfmwMT"); with tls, its
+// TLS_FTPHandler (explicit FTPS, pyOpenSSL) requiring TLS on control and data connections.
+inline std::unique_ptr<ftp_server> start_pyftpdlib(bool tls = false) {
   auto s = std::make_unique<ftp_server>();
   s->root = s->dir.path() / "root";
   s->writable = s->root;
@@ -270,11 +288,24 @@ inline std::unique_ptr<ftp_server> start_pyftpdlib() {
       "a = DummyAuthorizer()\n"
       "a.add_user(sys.argv[1], sys.argv[2], sys.argv[3], perm='elradfmwMT')\n"
       "h = FTPHandler\n"
+      "if len(sys.argv) > 5:\n"
+      "    from pyftpdlib.handlers import TLS_FTPHandler\n"
+      "    h = TLS_FTPHandler\n"
+      "    h.certfile = sys.argv[5]\n"
+      "    h.keyfile = sys.argv[6]\n"
+      "    h.tls_control_required = True\n"
+      "    h.tls_data_required = True\n"
       "h.authorizer = a\n"
       "FTPServer(('127.0.0.1', int(sys.argv[4])), h).serve_forever()\n";
-  s->proc.emplace(std::vector<std::string>{python_with_pyftpdlib(), "-c", script, s->user,
-                                           s->password, s->root.string(), std::to_string(s->port)},
-                  s->dir.path() / "server.log");
+  std::vector<std::string> argv{python_with_pyftpdlib(), "-c",           script,
+                                s->user,                 s->password,    s->root.string(),
+                                std::to_string(s->port)};
+  if (tls) {
+    make_certificate(s->dir.path() / "cert.pem", s->dir.path() / "key.pem");
+    argv.push_back((s->dir.path() / "cert.pem").string());
+    argv.push_back((s->dir.path() / "key.pem").string());
+  }
+  s->proc.emplace(argv, s->dir.path() / "server.log");
   if (!wait_for_port(s->port, *s->proc))
     throw std::runtime_error("pyftpdlib did not start: " + s->log());
   return s;
