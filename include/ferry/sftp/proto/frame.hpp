@@ -69,7 +69,8 @@ class frame_splitter {
       if (header_len_ < 4) return result::need_more;
       length_ = read_length(header_.data());
       if (!check_length(length_, ec)) return result::failed;
-      body_.reserve(length_);
+      // No reserve(length_): memory grows with the bytes that actually arrive, so a peer that
+      // announces 256 KiB and sends 4 bytes costs 4 bytes.
     }
     auto take = std::min<std::size_t>(length_ - body_.size(), in.size());
     body_.insert(body_.end(), in.begin(), in.begin() + static_cast<std::ptrdiff_t>(take));
