@@ -226,3 +226,19 @@ TEST(sftp_packets, a_known_extension_struct_refuses_another_name) {
                          p),
             errc::unexpected_message);
 }
+
+TEST(sftp_packets, string_lengths_beyond_the_limit_or_the_packet_are_refused) {
+  stat_request s;
+  EXPECT_EQ(wire::decode(hex("11 00000001 ffffffff"), s), errc::length_limit);
+  EXPECT_EQ(wire::decode(hex("11 00000001 00001000 'abc'"), s), errc::truncated);
+  write_request w;
+  EXPECT_EQ(wire::decode(hex("06 00000001 00000001 'h' 0000000000000000 00040001"), w),
+            errc::length_limit);  // data above the 256 KiB message limit
+  version_reply v;
+  bytes many = hex("02 00000003");
+  for (int i = 0; i < 65; ++i) {
+    auto pair = hex("00000001 'n' 00000001 '1'");
+    many.insert(many.end(), pair.begin(), pair.end());
+  }
+  EXPECT_EQ(wire::decode(many, v), errc::length_limit);  // 65 extension pairs
+}
