@@ -68,7 +68,7 @@ struct client::data_connection {
 };
 
 client::client(executor_type ex, client_options opts)
-    : ex_(ex), opts_(std::move(opts)), control_(ex) {}
+    : ex_(ex), opts_(std::move(opts)), control_(ex), reply_timer_(ex) {}
 
 client::~client() { close(); }
 
@@ -109,10 +109,24 @@ client::awaitable<error_code> client::read_reply(reply& r) {
       co_return error_code{};
     }
     std::size_t n = 0;
+    auto generation = ++read_generation_;
+    reply_timed_out_ = false;
+    if (opts_.reply_timeout.count() > 0) {
+      reply_timer_.expires_after(opts_.reply_timeout);
+      reply_timer_.async_wait([this, generation](error_code tec) {
+        if (tec || generation != read_generation_) return;
+        reply_timed_out_ = true;
+        error_code ignored;
+        control_socket().cancel(ignored);
+      });
+    }
     if (control_tls_)
       std::tie(ec, n) = co_await control_tls_->async_read_some(asio::buffer(buf), nothrow);
     else
       std::tie(ec, n) = co_await control_.async_read_some(asio::buffer(buf), nothrow);
+    ++read_generation_;
+    reply_timer_.cancel();
+    if (ec && reply_timed_out_) co_return make_error_code(asio::error::timed_out);
     if (ec) co_return end_of_stream(ec) ? make_error_code(errc::connection_closed) : ec;
     rbuf_.append(buf.data(), n);
   }

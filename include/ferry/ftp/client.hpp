@@ -37,6 +37,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -69,6 +70,9 @@ struct client_options {
   // Offer the control connection's TLS session on data connections (RFC 4217 §10.2). Servers
   // like vsftpd (require_ssl_reuse) refuse data connections without it; turn off only to test.
   bool reuse_tls_session = true;
+  // How long to wait for each reply on the control connection; zero waits forever. A timeout
+  // fails the operation with asio::error::timed_out (close the client then).
+  std::chrono::milliseconds reply_timeout{std::chrono::seconds{60}};
   // How long to wait for a data connection (connect or accept) and for a TLS close_notify.
   std::chrono::milliseconds data_timeout{std::chrono::seconds{30}};
 };
@@ -319,6 +323,9 @@ class client {
   client_options opts_;
   tcp::socket control_;
   std::unique_ptr<tls_stream> control_tls_;
+  boost::asio::steady_timer reply_timer_;
+  std::uint64_t read_generation_ = 0;  // tells a late timer from the current read's
+  bool reply_timed_out_ = false;
   std::string rbuf_;  // control bytes read but not parsed yet
   reply_parser parser_;
   reply last_;

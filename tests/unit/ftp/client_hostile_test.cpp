@@ -462,3 +462,19 @@ TEST(ftp_client_sequence, mlsd_listing_is_parsed_and_skips_cdir_pdir) {
   });
   EXPECT_EQ(s.seen.count("LIST"), 0u);
 }
+
+TEST(ftp_client_hostile, silent_server_times_out) {
+  asio::io_context ioc;
+  fake_server s{ioc};
+  s.replies["NOOP"] = "HANG";
+  run(ioc, s, [&]() -> asio::awaitable<void> {
+    ftp::client_options o;
+    o.reply_timeout = std::chrono::milliseconds(100);
+    ftp::client c{ioc.get_executor(), o};
+    EXPECT_FALSE(co_await connect_and_login(c, s));
+    auto t0 = std::chrono::steady_clock::now();
+    auto [ec] = co_await c.async_noop(nothrow);
+    EXPECT_EQ(ec, asio::error::timed_out);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  });
+}
