@@ -197,18 +197,19 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
   template <class F>
   awaitable<std::invoke_result_t<F>> run_blocking(F f) {
     using T = std::invoke_result_t<F>;
-    co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(T)>(
-        [blocking = st_->blocking, strand = strand_](auto handler, F fn) mutable {
-          auto work =
-              boost::asio::prefer(strand, boost::asio::execution::outstanding_work.tracked);
-          boost::asio::post(blocking, [h = std::move(handler), fn = std::move(fn), work]() mutable {
-            T r = fn();
-            boost::asio::post(work, [h = std::move(h), r = std::move(r)]() mutable {
-              std::move(h)(std::move(r));
-            });
-          });
-        },
-        boost::asio::use_awaitable, std::move(f));
+    // Named, not a temporary inside the co_await (g++ 12 destroys those twice).
+    auto initiation = [blocking = st_->blocking, strand = strand_](auto handler, F fn) mutable {
+      auto work = boost::asio::prefer(strand, boost::asio::execution::outstanding_work.tracked);
+      boost::asio::post(blocking, [h = std::move(handler), fn = std::move(fn), work]() mutable {
+        T r = fn();
+        boost::asio::post(work, [h = std::move(h), r = std::move(r)]() mutable {
+          std::move(h)(std::move(r));
+        });
+      });
+    };
+    T result = co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(T)>(
+        std::move(initiation), boost::asio::use_awaitable, std::move(f));
+    co_return result;
   }
 
   // --- the reader -----------------------------------------------------------------------------
@@ -223,21 +224,20 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
         error_code ec;
         auto used = cr.feed(pending, ec);
         pending.erase(0, used);
-        if (ec == errc::line_too_long) {
-          co_await events_.async_send(error_code{}, event{event::closed, {}, ec, {}}, nothrow);
-          co_return;
-        }
         if (ec) {
-          auto [sec] =
-              co_await events_.async_send(error_code{}, event{event::bad_line, {}, ec, {}}, nothrow);
-          if (sec) co_return;
+          event e;
+          e.kind = ec == errc::line_too_long ? event::closed : event::bad_line;
+          e.ec = ec;
+          auto [sec] = co_await events_.async_send(error_code{}, std::move(e), nothrow);
+          if (sec || ec == errc::line_too_long) co_return;
           continue;
         }
         if (!cr.has_command()) break;
-        auto c = cr.take();
-        bool changes_stream = c.verb == "AUTH";
-        auto [sec] = co_await events_.async_send(
-            error_code{}, event{event::command, std::move(c), {}, {}}, nothrow);
+        event e;
+        e.kind = event::command;
+        e.cmd = cr.take();
+        bool changes_stream = e.cmd.verb == "AUTH";
+        auto [sec] = co_await events_.async_send(error_code{}, std::move(e), nothrow);
         if (sec) co_return;
         if (changes_stream) {
           // RFC 4217 §6 / CVE-2011-0411: commands pipelined behind AUTH in plaintext were sent
@@ -251,7 +251,10 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
       }
       auto [ec, n] = co_await control_->read_some(boost::asio::buffer(buf));
       if (ec || n == 0) {
-        co_await events_.async_send(error_code{}, event{event::closed, {}, ec, {}}, nothrow);
+        event e;
+        e.kind = event::closed;
+        e.ec = ec;
+        co_await events_.async_send(error_code{}, std::move(e), nothrow);
         co_return;
       }
       pending += strip_telnet(std::string_view{buf.data(), n});
@@ -545,14 +548,15 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
     if (logged_in_) co_return co_await reply(230, "Already logged in.");
     if (pending_user_.empty()) co_return co_await reply(503, "Login with USER first.");
     if (password.size() > limits::auth_max_password) password.resize(limits::auth_max_password);
-    auth::result granted = co_await run_blocking(
-        [st = st_, user = pending_user_, peer = peer_, pw = std::move(password)]() {
-          auth::request r;
-          r.user = user;
-          r.service = "ftp";
-          r.remote_address = peer;
-          return auth::check_password(st->auth, r, byte_view{pw.data(), pw.size()});
-        });
+    // A named closure: g++ 12 destroys closures built inside a co_await expression twice.
+    auto check = [st = st_, user = pending_user_, peer = peer_, pw = std::move(password)]() {
+      auth::request r;
+      r.user = user;
+      r.service = "ftp";
+      r.remote_address = peer;
+      return auth::check_password(st->auth, r, byte_view{pw.data(), pw.size()});
+    };
+    auth::result granted = co_await run_blocking(std::move(check));
     error_code vec;
     std::optional<Filesystem> user_fs;
     if (granted) {
@@ -661,11 +665,11 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
       co_return co_await reply(200, "MLST OPTS " + format_mlst_facts(facts_, false));
     }
     if (name == "HASH") {
-      if (rest.empty()) co_return co_await reply(200, std::string{hash_name_text(hash_)});
+      if (rest.empty()) co_return co_await reply(200, hash_name_text(hash_));
       auto h = parse_hash_name(rest);
       if (!h) co_return co_await reply(501, "Unknown hash algorithm.");
       hash_ = *h;
-      co_return co_await reply(200, std::string{hash_name_text(hash_)});
+      co_return co_await reply(200, hash_name_text(hash_));
     }
     co_await reply(501, "Option not understood.");
   }
@@ -860,13 +864,12 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
       co_await reply(521, "Data connections must be encrypted: use PROT P.");
       co_return false;
     }
-    auto weak = this->weak_from_this();
+    std::function<void(const tcp::endpoint&)> refused = [this](const tcp::endpoint& from) {
+      log(server_event::kind::refusal,
+          "passive connection from foreign address " + from.address().to_string());
+    };
     auto ec = co_await dc->establish(control_->remote_address(), opts_.allow_foreign_passive,
-                                     [this](const tcp::endpoint& from) {
-                                       log(server_event::kind::refusal,
-                                           "passive connection from foreign address " +
-                                               from.address().to_string());
-                                     });
+                                     std::move(refused));
     if (ec) {
       dc->close();
       co_await reply(425, "Cannot open data connection.");
@@ -899,14 +902,20 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
     transfer_verb_ = std::move(verb);
     transfer_path_ = std::move(path);
     transfer_started_ = std::chrono::steady_clock::now();
-    boost::asio::co_spawn(
-        strand_,
-        [self = this->shared_from_this(), body = std::move(body)]() mutable -> awaitable<void> {
-          transfer_outcome o = co_await body();
-          co_await self->events_.async_send(
-              error_code{}, event{event::transfer_done, {}, {}, std::move(o)}, nothrow);
-        },
-        boost::asio::detached);
+    boost::asio::co_spawn(strand_,
+                          transfer_task(this->shared_from_this(),
+                                        std::function<awaitable<transfer_outcome>()>{std::move(body)}),
+                          boost::asio::detached);
+  }
+
+  // A member coroutine rather than a coroutine lambda (whose captures live in a closure that
+  // g++ 12 does not keep reliably).
+  awaitable<void> transfer_task(std::shared_ptr<session> self,
+                                std::function<awaitable<transfer_outcome>()> body) {
+    event e;
+    e.kind = event::transfer_done;
+    e.outcome = co_await body();
+    co_await self->events_.async_send(error_code{}, std::move(e), nothrow);
   }
 
   // --- RETR (RFC 959 §4.1.3, REST RFC 3659 §5) ----------------------------------------------
@@ -1152,7 +1161,8 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
         if (ren) {
           co_await fs_->async_remove(target, nothrow);
           auto r = fs_error_reply(ren);
-          co_return transfer_outcome{r.code, std::string{r.text}, dc->bytes(), false};
+          o = {r.code, std::string{r.text}, dc->bytes(), false};
+          co_return o;
         }
       }
       o.bytes = dc->bytes();
@@ -1341,7 +1351,9 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
     s.mtime = when.time_since_epoch().count();
     auto [ec] = co_await fs::async_setstat(*fs_, path, s, nothrow);
     if (ec) co_return co_await reply_fs_error(ec);
-    co_await reply(213, "Modify=" + format_mlsx_time(when) + "; " + (name_fits_line(arg) ? arg : ""));
+    // (No conditional operator inside co_await: g++ 12 destroys such temporaries twice.)
+    std::string shown = name_fits_line(arg) ? arg : std::string{};
+    co_await reply(213, "Modify=" + format_mlsx_time(when) + "; " + shown);
   }
 
   enum class simple_kind { dele, rmd, mkd };
@@ -1458,7 +1470,8 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
       hx += hex[b & 15];
     }
     std::uint64_t last = pos > start ? pos - 1 : start;
-    co_await reply(213, format_hash_reply_text(hash_, start, last, hx, name_fits_line(a) ? a : path));
+    std::string shown = name_fits_line(a) ? a : path;
+    co_await reply(213, format_hash_reply_text(hash_, start, last, hx, shown));
   }
 
   // --- state ------------------------------------------------------------------------------------
