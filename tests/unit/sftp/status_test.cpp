@@ -1,6 +1,7 @@
 // sftp::status: messages, the status -> errno conditions, and the errno -> status mapping.
 #include <ferry/sftp/proto/status.hpp>
 
+#include <boost/asio/error.hpp>
 #include <boost/system/errc.hpp>
 #include <gtest/gtest.h>
 
@@ -73,4 +74,10 @@ TEST(sftp_status, mapping_round_trips_for_every_code_with_an_errno) {
     error_code as_errno{cond.value(), boost::system::generic_category()};
     EXPECT_EQ(sftp::to_status(as_errno), s) << make_error_code(s).message();
   }
+}
+
+TEST(sftp_status, asio_end_of_file_is_sftp_eof) {
+  // The proto layer matches Asio's category by name; this checks the name against the real one.
+  EXPECT_EQ(sftp::to_status(boost::asio::error::eof), sftp::status::eof);
+  EXPECT_EQ(sftp::to_status(boost::asio::error::not_found), sftp::status::failure);
 }
