@@ -9,6 +9,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -477,4 +478,29 @@ TEST(ftp_client_hostile, silent_server_times_out) {
     EXPECT_EQ(ec, asio::error::timed_out);
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
   });
+}
+
+TEST(ftp_client_tokens, plain_callbacks_and_deferred_work) {
+  asio::io_context ioc;
+  fake_server s{ioc};
+  s.replies["SIZE"] = "213 4242\r\n";
+  asio::co_spawn(ioc, s.serve(), asio::detached);
+  ftp::client c{ioc.get_executor()};
+  std::vector<std::string> steps;
+  c.async_connect("127.0.0.1", s.port(), [&](error_code ec) {
+    steps.push_back("connect:" + ec.message());
+    c.async_login("u", "p", [&](error_code lec) {
+      steps.push_back("login:" + lec.message());
+      // deferred: the operation starts only when the deferred object is invoked.
+      auto op = c.async_size("f", asio::deferred);
+      std::move(op)([&](error_code sec, std::uint64_t n) {
+        steps.push_back("size:" + sec.message() + ":" + std::to_string(n));
+        c.async_quit([&](error_code qec) { steps.push_back("quit:" + qec.message()); });
+      });
+    });
+  });
+  ioc.run_for(std::chrono::seconds(10));
+  std::vector<std::string> want = {"connect:Success", "login:Success", "size:Success:4242",
+                                   "quit:Success"};
+  EXPECT_EQ(steps, want);
 }
