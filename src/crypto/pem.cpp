@@ -80,6 +80,14 @@ pem_status read_pem_private_key(std::string_view text, byte_view passphrase, pri
   detail::pkey_ptr owned{k};
   key_type t{};
   if (!type_of(k, t)) return pem_status::unsupported_key;
+  // A PEM/PKCS#8 key carries its public part next to the private one and OpenSSL does not check
+  // that they agree; a key that signs with one half and announces the other must not load.
+  if (t != key_type::ed25519) {  // Ed25519's public key is always derived from the seed
+    detail::pkey_ctx_ptr ctx{EVP_PKEY_CTX_new_from_pkey(nullptr, k, nullptr)};
+    int ok = ctx ? EVP_PKEY_pairwise_check(ctx.get()) : 0;
+    ERR_clear_error();
+    if (ok != 1) return pem_status::invalid_key;
+  }
   out = private_key{owned.release(), t};
   return pem_status::ok;
 }

@@ -228,6 +228,7 @@ error_code read_private_key(std::string_view text, byte_view passphrase, key_fil
       case crypto::pem_status::passphrase_required: return errc::passphrase_required;
       case crypto::pem_status::wrong_passphrase: return errc::wrong_passphrase;
       case crypto::pem_status::unsupported_key: return errc::unsupported_key_type;
+      case crypto::pem_status::invalid_key: return errc::malformed;
       case crypto::pem_status::not_pem: return errc::not_a_key;
     }
   } catch (...) {

@@ -16,6 +16,7 @@ enum class pem_status {
   passphrase_required,  // encrypted, and the passphrase was empty
   wrong_passphrase,     // encrypted, and decryption with the passphrase failed
   unsupported_key,      // a key type other than Ed25519, ECDSA P-256/384/521 and RSA
+  invalid_key,          // the parts do not fit together (public point not d*G, p*q != n, ...)
 };
 
 pem_status read_pem_private_key(std::string_view text, byte_view passphrase, private_key& out);

@@ -203,3 +203,11 @@ TEST(public_key_lines, fingerprint_is_unpadded_base64_of_sha256) {
   // SHA-256("") = e3b0c442...; its base64 without padding.
   EXPECT_EQ(keys::fingerprint_sha256(bytes{}), "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU");
 }
+
+// Found by fuzz_ssh_privkey: a SEC1 key whose public point is not d*G loaded through OpenSSL and
+// then failed to round-trip. Such a key is refused.
+TEST(key_files, pem_key_whose_public_point_does_not_match_the_scalar_is_refused) {
+  keys::key_file k;
+  EXPECT_EQ(keys::read_private_key(vector_file("ec_pem_public_not_d_times_g.pem"), {}, k),
+            keys::errc::malformed);
+}
