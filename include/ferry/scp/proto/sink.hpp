@@ -139,7 +139,9 @@ class sink {
     failed_ec_ = ec;
     failed_message_ = message.empty() ? ec.message() : std::string{message};
     out_.clear();
-    if (tell_peer) format_error_ack(true, "scp: protocol error: " + failed_message_, out_);
+    // scp.c SCREWUP(): "protocol error: why"; a refusal of the target is reported as itself.
+    auto prefix = ec == errc::target_not_directory ? "scp: " : "scp: protocol error: ";
+    if (tell_peer) format_error_ack(true, prefix + failed_message_, out_);
     return failed_action();
   }
 
