@@ -351,9 +351,15 @@ error_code local_core::rename(std::string_view from, std::string_view to) {
   std::string nf, nt;
   if (auto ec = two_parents(from, to, pf, nf, pt, nt)) return ec;
   // SFTP v3 SSH_FXP_RENAME must not overwrite (draft-ietf-secsh-filexfer-02 §6.5).
-  if (::renameat2(pf.get(), nf.c_str(), pt.get(), nt.c_str(), RENAME_NOREPLACE) != 0) {
-    return last_error();
-  }
+  if (::renameat2(pf.get(), nf.c_str(), pt.get(), nt.c_str(), RENAME_NOREPLACE) == 0) return {};
+  if (errno != EINVAL) return last_error();
+  // EINVAL: the filesystem may lack RENAME_NOREPLACE. A non-directory can still move without
+  // overwriting: link(2) fails with EEXIST on an existing name, then the old name goes.
+  struct stat st {};
+  if (::fstatat(pf.get(), nf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return last_error();
+  if (S_ISDIR(st.st_mode)) return from_errno(EINVAL);
+  if (::linkat(pf.get(), nf.c_str(), pt.get(), nt.c_str(), 0) != 0) return last_error();
+  if (::unlinkat(pf.get(), nf.c_str(), 0) != 0) return last_error();
   return {};
 }
 

@@ -28,6 +28,7 @@ namespace ferry::fs {
 struct local_options {
   bool read_only = false;            // every change fails with EROFS
   std::uint32_t umask = 022;         // removed from the permissions of created files and dirs
+                                     // (the process umask, if stricter, applies as well)
   path::resolver resolver = path::resolver::automatic;
   std::string home = "/";            // where relative paths start, within the root
 };
