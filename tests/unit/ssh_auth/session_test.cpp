@@ -231,3 +231,41 @@ TEST(ssh_auth_session, failed_attempts_take_at_least_the_failure_delay) {
   EXPECT_EQ(o.client_ec, disconnect_reason::no_more_auth_methods_available);
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds{150});
 }
+
+TEST(ssh_auth_session, client_sending_success_or_a_channel_open_before_auth_is_disconnected) {
+  // CVE-2018-10933 (USERAUTH_SUCCESS from the client) and CVE-2025-32433 (connection messages
+  // before authentication), over a real transport: the server ends with protocol_error, no grant.
+  auto a = make_authenticator();
+  for (std::uint8_t id : {std::uint8_t{52}, std::uint8_t{90}, std::uint8_t{98}}) {
+    asio::io_context ioc;
+    auto [x, y] = test::make_stream_pair(ioc.get_executor());
+    transport_options co;
+    co.verify_host_key = [](const host_key_info&) { return error_code{}; };
+    transport_options so;
+    so.host_keys.push_back(key(crypto::key_type::ed25519, 50));
+    transport_t client{role::client, co, std::move(x)};
+    transport_t server{role::server, so, std::move(y)};
+    error_code sec;
+    auth::grant g;
+    bool done = false;
+    asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
+      co_await client.async_handshake(tok);
+      co_await client.async_request_service("ssh-userauth", tok);
+      bytes evil{id, 0, 0, 0, 7, 's', 'e', 's', 's', 'i', 'o', 'n', 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0x40, 0};
+      co_await client.async_write_packet(evil, tok);
+      bytes in;
+      co_await client.async_read_packet(in, tok);
+    }, rethrow);
+    asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
+      co_await server.async_handshake(tok);
+      auto [ec, gr] = co_await async_accept_auth(server, a, fast_server(), tok);
+      sec = ec;
+      g = gr;
+      done = true;
+    }, rethrow);
+    ioc.run_for(std::chrono::seconds{10});
+    EXPECT_TRUE(done);
+    EXPECT_EQ(sec, disconnect_reason::protocol_error) << int(id);
+    EXPECT_TRUE(g.user.empty());
+  }
+}
