@@ -1,7 +1,9 @@
 // Arbitrary bytes as one SFTP reply packet, as a client reads it from a server: the reply decoder,
-// then every known EXTENDED_REPLY body. What decodes must re-encode to the same bytes.
+// then every known EXTENDED_REPLY body. What decodes must re-encode to the same bytes, and the
+// request tracker must accept it only for an outstanding id of a request that allows its type.
 #include <ferry/sftp/proto/decode.hpp>
 #include <ferry/sftp/proto/frame.hpp>
+#include <ferry/sftp/proto/session.hpp>
 
 #include <cstdlib>
 #include <cstring>
@@ -34,6 +36,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::abort();
   }
   if (auto* s = std::get_if<status_reply>(&r)) (void)s->error().message();
+  // The client's bookkeeping: a reply retires at most one outstanding request.
+  request_tracker t;
+  stat_request s{0, "a"};
+  read_request rd{};
+  limits_request l{};
+  t.add(s);
+  t.add(rd);
+  t.add(l);
+  auto ec = t.complete(r);
+  if (t.outstanding() < 2 || (!ec && t.outstanding() != 2)) std::abort();
   if (auto* e = std::get_if<extended_reply>(&r)) {
     try_extended<statvfs_reply>(*e, packet);
     try_extended<limits_reply>(*e, packet);
