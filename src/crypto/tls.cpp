@@ -1,6 +1,7 @@
 #include <ferry/crypto/tls.hpp>
 
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 namespace ferry::crypto::tls {
 
@@ -44,6 +45,15 @@ bool session_reused(ssl_st* ssl) noexcept { return ssl && SSL_session_reused(ssl
 
 bool set_server_name(ssl_st* ssl, const char* host) noexcept {
   return ssl && host && SSL_set_tlsext_host_name(ssl, host) == 1;
+}
+
+bool expect_peer_name(ssl_st* ssl, const char* host) noexcept {
+  if (!ssl || !host || !*host) return false;
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  // set1_ip_asc accepts only IP literals; everything else is a host name.
+  if (X509_VERIFY_PARAM_set1_ip_asc(param, host) == 1) return true;
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  return SSL_set1_host(ssl, host) == 1;
 }
 
 }  // namespace ferry::crypto::tls

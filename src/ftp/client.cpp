@@ -170,17 +170,17 @@ client::awaitable<error_code> client::greet(std::string host) {
   error_code ec;
   // Commands and replies are small and strictly alternate: Nagle would delay every one of them.
   control_.set_option(tcp::no_delay(true), ec);
-  server_name_ = opts_.server_name;
-  if (server_name_.empty() && !host.empty()) {
+  peer_name_ = opts_.server_name.empty() ? host : opts_.server_name;
+  server_name_.clear();
+  if (!peer_name_.empty()) {
     error_code not_ip;
-    asio::ip::make_address(host, not_ip);
-    if (not_ip) server_name_ = host;
+    asio::ip::make_address(peer_name_, not_ip);
+    if (not_ip) server_name_ = peer_name_;
   }
   if (opts_.tls == tls_mode::implicit_tls) {
     if (!opts_.tls_context) co_return make_error_code(boost::system::errc::invalid_argument);
     control_tls_ = std::make_unique<tls_stream>(std::move(control_), *opts_.tls_context);
-    if (!server_name_.empty())
-      crypto::tls::set_server_name(control_tls_->native_handle(), server_name_.c_str());
+    prepare_tls(*control_tls_);
     std::tie(ec) = co_await control_tls_->async_handshake(ssl::stream_base::client, nothrow);
     if (ec) co_return ec;
   }
@@ -206,10 +206,15 @@ client::awaitable<error_code> client::start_tls_control() {
     co_return make_error_code(errc::pipelined_after_tls);
   }
   control_tls_ = std::make_unique<tls_stream>(std::move(control_), *opts_.tls_context);
-  if (!server_name_.empty())
-    crypto::tls::set_server_name(control_tls_->native_handle(), server_name_.c_str());
+  prepare_tls(*control_tls_);
   auto [ec] = co_await control_tls_->async_handshake(ssl::stream_base::client, nothrow);
   co_return ec;
+}
+
+void client::prepare_tls(tls_stream& s) {
+  if (!server_name_.empty()) crypto::tls::set_server_name(s.native_handle(), server_name_.c_str());
+  if (opts_.verify_server_name && !peer_name_.empty())
+    crypto::tls::expect_peer_name(s.native_handle(), peer_name_.c_str());
 }
 
 client::awaitable<error_code> client::do_login(std::string user, std::string password) {
@@ -348,8 +353,7 @@ client::awaitable<error_code> client::start_transfer(data_connection& dc, std::s
       auto session = crypto::tls::current_session(control_tls_->native_handle());
       if (session) crypto::tls::offer_session(dc.tls->native_handle(), session);
     }
-    if (!server_name_.empty())
-      crypto::tls::set_server_name(dc.tls->native_handle(), server_name_.c_str());
+    prepare_tls(*dc.tls);
     arm(dc.timer, opts_.data_timeout, dc.tls->next_layer());
     std::tie(ec) = co_await dc.tls->async_handshake(ssl::stream_base::client, nothrow);
     dc.timer.cancel();

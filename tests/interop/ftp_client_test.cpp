@@ -282,3 +282,29 @@ TEST(ftp_client_interop_tls, plain_login_refused_by_tls_only_vsftpd) {
     EXPECT_EQ(c.last_reply().code, 530);
   });
 }
+
+// With a verifying context, the certificate must name the host we connected to (its IP SAN
+// here); a client expecting another name refuses the server during the handshake.
+TEST(ftp_client_interop_tls, server_certificate_is_checked_against_the_host) {
+  auto server = interop::start_vsftpd(interop::vsftpd_tls::explicit_tls);
+  asio::ssl::context tls_ctx{asio::ssl::context::tls_client};
+  tls_ctx.set_verify_mode(asio::ssl::verify_peer);
+  tls_ctx.load_verify_file((server->dir.path() / "cert.pem").string());
+  run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+    ftp::client_options opts;
+    opts.tls = ftp::tls_mode::explicit_tls;
+    opts.tls_context = &tls_ctx;
+    ftp::client good{ioc.get_executor(), opts};
+    co_await good.async_connect("127.0.0.1", server->port, use_awaitable);
+    co_await good.async_login(server->user, server->password, use_awaitable);
+    auto entries = co_await good.async_list(server->remote_dir, use_awaitable);
+    EXPECT_TRUE(entries.empty());
+    co_await good.async_quit(use_awaitable);
+
+    opts.server_name = "wrong.example";
+    ftp::client bad{ioc.get_executor(), opts};
+    auto [ec] = co_await bad.async_connect("127.0.0.1", server->port, asio::as_tuple(use_awaitable));
+    EXPECT_TRUE(ec);
+    EXPECT_EQ(ec.category(), asio::error::get_ssl_category()) << ec.message();
+  });
+}

@@ -187,7 +187,8 @@ inline std::string shell_quote(const std::string& s) {
 // A self-signed certificate and key (P-256: quick to generate) made with the openssl command.
 inline void make_certificate(const fs::path& cert, const fs::path& key) {
   auto cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
-             "-subj /CN=127.0.0.1 -keyout " +
+             "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost "
+             "-keyout " +
              shell_quote(key.string()) + " -out " + shell_quote(cert.string()) +
              " >/dev/null 2>&1";
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl req failed");

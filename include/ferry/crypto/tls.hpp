@@ -38,5 +38,9 @@ bool offer_session(ssl_st* ssl, const session& s) noexcept;
 bool session_reused(ssl_st* ssl) noexcept;
 // Sets the SNI host name sent in the ClientHello (SSL_set_tlsext_host_name); false on failure.
 bool set_server_name(ssl_st* ssl, const char* host) noexcept;
+// Makes the handshake fail unless the peer's certificate is for host: an IP address literal is
+// matched against the certificate's IP SANs, anything else as a DNS name (RFC 6125). Takes effect
+// when the context verifies the peer (ssl::verify_peer). False if host cannot be set.
+bool expect_peer_name(ssl_st* ssl, const char* host) noexcept;
 
 }  // namespace ferry::crypto::tls

@@ -60,8 +60,11 @@ struct client_options {
   // Required unless tls is none; the caller sets verification (the tests use verify_none against a
   // self-signed certificate). Must outlive the client.
   boost::asio::ssl::context* tls_context = nullptr;
-  // Server name for SNI; empty: the host passed to async_connect, unless it is an IP address.
+  // Server name for SNI and certificate checks; empty: the host passed to async_connect.
   std::string server_name;
+  // Check that the server certificate names that host (a DNS name, or an IP address against the
+  // certificate's IP SANs). Effective when tls_context verifies peers (ssl::verify_peer).
+  bool verify_server_name = true;
   bool passive = true;
   // Try EPSV / EPRT (RFC 2428) before PASV / PORT.
   bool extended = true;
@@ -298,6 +301,7 @@ class client {
 
   // Forgets everything about a previous connection (a client may connect again).
   void reset_session();
+  void prepare_tls(tls_stream& s);
 
   // Control-connection steps.
   awaitable<error_code> send_command(std::string_view verb, std::string_view argument);
@@ -330,7 +334,8 @@ class client {
   reply_parser parser_;
   reply last_;
   features feat_;
-  std::string server_name_;
+  std::string server_name_;  // for SNI (never an IP literal, RFC 6066 §3)
+  std::string peer_name_;    // what the certificate must name
   bool epsv_refused_ = false;
   bool eprt_refused_ = false;
   bool mlsd_refused_ = false;
