@@ -424,7 +424,9 @@ bool transport_machine::handle(byte_view payload, error_code& ec) {
       return true;
     }
     case msg::ext_info: {
-      if (!first_kex_done_ && !client) return protocol_error();
+      // RFC 8308 §2.4: only under keys (after the first NEWKEYS); an unauthenticated EXT_INFO
+      // could downgrade server-sig-algs.
+      if (!first_kex_done_) return protocol_error();
       ext_info e;
       if (wire::decode(payload, e)) return protocol_error();
       peer_ext_ = std::move(e.extensions.items);

@@ -400,3 +400,17 @@ TEST(ssh_transport_machine, peer_disconnect_reason_is_reported) {
   EXPECT_EQ(client.peer_disconnect_message(), "too many");
 }
 
+
+TEST(ssh_transport_machine, ext_info_before_keys_is_refused) {
+  test::fixed_random rng;
+  transport_machine client{client_config(rng)};
+  client.start();
+  script s;
+  ext_info e;
+  e.extensions.items.push_back({"server-sig-algs", to_bytes("ssh-rsa")});
+  s.add(e);
+  feed(client, s.wire);
+  process_all(client);
+  EXPECT_EQ(client.error(), disconnect_reason::protocol_error);
+  EXPECT_TRUE(client.peer_extensions().empty());
+}

@@ -80,7 +80,7 @@ class transport_machine {
   // How many more bytes the next step needs at least (a read hint).
   std::size_t input_wanted() const noexcept;
   // Runs the protocol over buffered input. On event::packet, payload is an upper-layer message,
-  // valid until the next call to process().
+  // valid until the next call to process() or input_space().
   event process(byte_view& payload);
 
   // --- output -------------------------------------------------------------------------------
