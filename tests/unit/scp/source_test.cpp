@@ -181,3 +181,13 @@ TEST(scp_source, asks_for_entries_until_closed) {
   run = run_source(src, "");
   EXPECT_TRUE(run.done);
 }
+
+TEST(scp_source, a_directory_left_open_at_the_end_is_refused) {
+  source src;
+  src.add(source_entry::directory("d", 0755));
+  src.close();
+  auto run = run_source(src, nul() + nul());
+  EXPECT_EQ(run.sent, "D0755 0 d\n");
+  EXPECT_EQ(run.failed, E::bad_entry);
+  EXPECT_FALSE(run.done);
+}
