@@ -102,7 +102,7 @@ std::string fingerprint_of_pub(const stdfs::path& pub) {
 
 // --- ferry client -> sshd -------------------------------------------------------------------
 
-class ferry_client_to_sshd : public ::testing::Test {
+class ssh_auth_client_to_sshd : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     daemon = new interop::sshd({"PasswordAuthentication no", "KbdInteractiveAuthentication no",
@@ -136,7 +136,7 @@ class ferry_client_to_sshd : public ::testing::Test {
   static inline std::vector<std::pair<stdfs::path, std::string>> user_keys;
 };
 
-TEST_F(ferry_client_to_sshd, publickey_from_key_files_succeeds_for_every_key_type) {
+TEST_F(ssh_auth_client_to_sshd, publickey_from_key_files_succeeds_for_every_key_type) {
   for (const auto& [path, pass] : user_keys) {
     SCOPED_TRACE(path.filename().string());
     keys::key_file k;
@@ -153,7 +153,7 @@ TEST_F(ferry_client_to_sshd, publickey_from_key_files_succeeds_for_every_key_typ
   EXPECT_NE(daemon->log().find("rsa-sha2-512"), std::string::npos);
 }
 
-TEST_F(ferry_client_to_sshd, unlisted_key_is_refused_and_a_listed_one_after_it_succeeds) {
+TEST_F(ssh_auth_client_to_sshd, unlisted_key_is_refused_and_a_listed_one_after_it_succeeds) {
   auto stranger = std::make_shared<const crypto::private_key>(keys::generate_key(crypto::key_type::ed25519));
   auto r = ferry_login(daemon->port(), root_with({identity_from_key(stranger)}), accept_any());
   ASSERT_FALSE(r.handshake);
@@ -167,7 +167,7 @@ TEST_F(ferry_client_to_sshd, unlisted_key_is_refused_and_a_listed_one_after_it_s
   EXPECT_FALSE(r.auth) << r.auth.message();
 }
 
-TEST_F(ferry_client_to_sshd, publickey_through_a_real_ssh_agent_for_every_key_type) {
+TEST_F(ssh_auth_client_to_sshd, publickey_through_a_real_ssh_agent_for_every_key_type) {
   interop::temp_dir adir{"ferry-agent-"};
   auto sock = (adir / "agent.sock").string();
   interop::process agent{{"ssh-agent", "-D", "-a", sock}, adir / "agent.log"};
@@ -205,7 +205,7 @@ TEST_F(ferry_client_to_sshd, publickey_through_a_real_ssh_agent_for_every_key_ty
   agent.stop();
 }
 
-TEST_F(ferry_client_to_sshd, known_hosts_from_ssh_keyscan_verifies_plain_and_hashed) {
+TEST_F(ssh_auth_client_to_sshd, known_hosts_from_ssh_keyscan_verifies_plain_and_hashed) {
   interop::temp_dir kdir{"ferry-kh-"};
   auto kh = kdir / "known_hosts";
   ASSERT_EQ(interop::run({"sh", "-c", "ssh-keyscan -p " + std::to_string(daemon->port()) +
@@ -227,7 +227,7 @@ TEST_F(ferry_client_to_sshd, known_hosts_from_ssh_keyscan_verifies_plain_and_has
   EXPECT_FALSE(ferry_login(daemon->port(), {}, strict).handshake);
 }
 
-TEST_F(ferry_client_to_sshd, changed_or_revoked_host_key_is_refused) {
+TEST_F(ssh_auth_client_to_sshd, changed_or_revoked_host_key_is_refused) {
   interop::temp_dir kdir{"ferry-kh-"};
   auto kh = kdir / "known_hosts";
   auto name = auth::known_host_name("127.0.0.1", daemon->port());
@@ -337,7 +337,7 @@ interop::ssh_result run_client(std::vector<std::string> argv) {
   return {status, interop::read_file(d / "ssh.log")};
 }
 
-class ssh_to_ferry_server : public ::testing::Test {
+class ssh_auth_ssh_to_ferry_server : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir = new interop::temp_dir{"ferry-auth-srv-"};
@@ -378,7 +378,7 @@ class ssh_to_ferry_server : public ::testing::Test {
   static inline std::vector<stdfs::path> strangers;
 };
 
-TEST_F(ssh_to_ferry_server, publickey_logs_in_with_ed25519_and_rsa) {
+TEST_F(ssh_auth_ssh_to_ferry_server, publickey_logs_in_with_ed25519_and_rsa) {
   ferry_server srv{authenticator(), options()};
   for (const auto* key : {alice_key, alice_rsa}) {
     auto argv = ssh_base(srv.port());
@@ -396,7 +396,7 @@ TEST_F(ssh_to_ferry_server, publickey_logs_in_with_ed25519_and_rsa) {
   }
 }
 
-TEST_F(ssh_to_ferry_server, password_and_keyboard_interactive_log_in_with_sshpass) {
+TEST_F(ssh_auth_ssh_to_ferry_server, password_and_keyboard_interactive_log_in_with_sshpass) {
   ferry_server srv{authenticator(), options()};
   for (std::string method : {"password", "keyboard-interactive"}) {
     std::vector<std::string> argv{"sshpass", "-p", "alice pw"};
@@ -413,7 +413,7 @@ TEST_F(ssh_to_ferry_server, password_and_keyboard_interactive_log_in_with_sshpas
   for (const auto& e : ev) EXPECT_EQ(e.user, "alice");
 }
 
-TEST_F(ssh_to_ferry_server, wrong_password_and_unlisted_key_are_refused) {
+TEST_F(ssh_auth_ssh_to_ferry_server, wrong_password_and_unlisted_key_are_refused) {
   ferry_server srv{authenticator(), options()};
   std::vector<std::string> argv{"sshpass", "-p", "not alice pw"};
   auto base = ssh_base(srv.port());
@@ -435,7 +435,7 @@ TEST_F(ssh_to_ferry_server, wrong_password_and_unlisted_key_are_refused) {
   for (const auto& e : srv.events()) EXPECT_TRUE(e.user.empty());
 }
 
-TEST_F(ssh_to_ferry_server, max_auth_tries_disconnects_a_client_offering_many_keys) {
+TEST_F(ssh_auth_ssh_to_ferry_server, max_auth_tries_disconnects_a_client_offering_many_keys) {
   auto o = options();
   o.max_auth_tries = 2;
   ferry_server srv{authenticator(), o};
