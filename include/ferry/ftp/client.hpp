@@ -1,7 +1,12 @@
 // ftp::client: an FTP/FTPS client on Boost.Asio (RFC 959, 2228, 2389, 2428, 3659, 4217).
 //
 //   asio::ssl::context tls{asio::ssl::context::tls_client};
-//   ftp::client c{ioc.get_executor(), {.tls = ftp::tls_mode::explicit_tls, .tls_context = &tls}};
+//   tls.set_default_verify_paths();
+//   tls.set_verify_mode(asio::ssl::verify_peer);   // the certificate must also name the host
+//   ftp::client_options opts;
+//   opts.tls = ftp::tls_mode::explicit_tls;
+//   opts.tls_context = &tls;
+//   ftp::client c{ioc.get_executor(), opts};
 //   co_await c.async_connect("ftp.example.org", 21, asio::use_awaitable);
 //   co_await c.async_login("user", "secret", asio::use_awaitable);
 //   auto entries = co_await c.async_list("pub", asio::use_awaitable);
@@ -122,7 +127,8 @@ class client {
   auto async_connect(std::string host, std::uint16_t port, Token&& token) {
     return launch(do_connect(std::move(host), port), std::forward<Token>(token));
   }
-  // Connects to one endpoint (no resolver).
+  // Connects to one endpoint (no resolver). There is no host name here: set
+  // client_options::server_name for SNI and the certificate name check.
   template <class Token>
   auto async_connect(tcp::endpoint ep, Token&& token) {
     return launch(do_connect_endpoint(ep, {}), std::forward<Token>(token));
