@@ -203,7 +203,17 @@ error_code verify_known_host(const std::filesystem::path& path, std::string_view
   }
   if (policy == host_key_policy::strict) return refuse;
   if (policy == host_key_policy::off) return {};
+  // A file whose last line has no newline must not have the new entry glued onto it.
+  bool need_newline = false;
+  {
+    std::ifstream in{path, std::ios::binary | std::ios::ate};
+    if (in && in.tellg() > 0) {
+      in.seekg(-1, std::ios::end);
+      need_newline = in.get() != '\n';
+    }
+  }
   std::ofstream out{path, std::ios::binary | std::ios::app};
+  if (need_newline) out << '\n';
   out << format_known_host_line(known_host_name(host, port), blob, hash_new_entries) << '\n';
   if (!out) return refuse;
   return {};

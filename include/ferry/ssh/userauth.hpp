@@ -191,7 +191,9 @@ auto async_authenticate(transport<NextLayer>& t, client_auth_options options, To
       [&t, o = std::move(options)]() mutable { return detail::auth_client(t, std::move(o)); });
 }
 
-// Server: authenticates the client against a. Signature: void(error_code, auth::grant).
+// Server: authenticates the client against a, which must outlive the operation (it is used by
+// reference). LoginGraceTime runs from this call; the transport's handshake_timeout covers the
+// time before it. Signature: void(error_code, auth::grant).
 template <class NextLayer, auth::authenticator A, class Token>
 auto async_accept_auth(transport<NextLayer>& t, const A& a, server_auth_options options,
                        Token&& token) {

@@ -143,3 +143,14 @@ TEST(known_hosts, policies_strict_accept_new_and_off) {
   EXPECT_FALSE(verify_known_host(f.path, "new.test", 22, other_blob(), host_key_policy::off));
   EXPECT_EQ(f.read(), line_for("new.test", key_blob()) + "\n");
 }
+
+TEST(known_hosts, accept_new_does_not_glue_onto_a_last_line_without_newline) {
+  temp_file f;
+  {
+    std::ofstream out{f.path};
+    out << line_for("first.test", other_blob());
+  }
+  EXPECT_FALSE(verify_known_host(f.path, "second.test", 22, key_blob(), host_key_policy::accept_new));
+  EXPECT_EQ(f.read(), line_for("first.test", other_blob()) + "\n" + line_for("second.test", key_blob()) + "\n");
+  EXPECT_FALSE(verify_known_host(f.path, "first.test", 22, other_blob(), host_key_policy::strict));
+}
