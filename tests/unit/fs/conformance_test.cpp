@@ -5,10 +5,10 @@
 #include <ferry/core/limits.hpp>
 #include <ferry/fs/error.hpp>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
-
 #include <algorithm>
 #include <set>
+
+#include <unistd.h>
 
 namespace ferry::fs::testing {
 namespace {
@@ -532,6 +532,22 @@ TYPED_TEST(fs_conformance, setstat_changes_size_permissions_and_times) {
     }
     auto [e3] = co_await async_setstat(f, "/missing", a, tok);
     EXPECT_EQ(e3, errc_t::no_such_file_or_directory);
+  }());
+}
+
+TYPED_TEST(fs_conformance, setstat_changes_the_owner) {
+  auto f = this->make();
+  run(this->ioc, [&]() -> asio::awaitable<void> {
+    EXPECT_FALSE(co_await write_file(f, "/owned", "x"));
+    // The caller's own ids: a change every backend and every user may make.
+    set_attributes a;
+    a.uid = static_cast<std::uint32_t>(::getuid());
+    a.gid = static_cast<std::uint32_t>(::getgid());
+    auto [e1] = co_await async_setstat(f, "/owned", a, tok);
+    EXPECT_FALSE(e1);
+    auto [e2, st] = co_await f.async_stat("/owned", tok);
+    EXPECT_EQ(st.uid, *a.uid);
+    EXPECT_EQ(st.gid, *a.gid);
   }());
 }
 
