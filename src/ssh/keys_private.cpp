@@ -61,9 +61,17 @@ error_code unarmour(std::string_view text, bytes& blob) {
   compact.reserve(body.size());
   for (char c : body)
     if (c != '\n' && c != '\r' && c != ' ' && c != '\t') compact += c;
-  if (!base64_decode(compact, blob)) return errc::bad_base64;
+  bool ok = base64_decode(compact, blob);
+  secure_wipe(compact.data(), compact.size());  // an unencrypted key, base64-encoded
+  if (!ok) return errc::bad_base64;
   return {};
 }
+
+// Wipes a buffer that held key material when the scope ends, however it ends.
+struct wipe_on_exit {
+  bytes& b;
+  ~wipe_on_exit() { secure_wipe(b.data(), b.size()); }
+};
 
 bool is_one_or_zero(const secure_bytes& m) { return m.empty() || (m.size() == 1 && m[0] == 1); }
 
@@ -107,8 +115,10 @@ error_code parse_private_key(wire::reader& r, const std::string& type, crypto::p
 error_code parse_openssh(std::string_view text, byte_view passphrase, key_file& out) {
   if (text.size() > limits::ssh_key_max_file) return errc::too_large;
   bytes blob;
+  wipe_on_exit wipe_blob{blob};
   if (auto ec = unarmour(text, blob)) return ec;
   proto::container c;
+  wipe_on_exit wipe_section{c.private_section};
   if (wire::decode(blob, c)) return errc::malformed;
   if (c.magic_bytes != proto::magic) return errc::not_a_key;
   if (c.number_of_keys != 1) return errc::malformed;  // OpenSSH writes and reads exactly one
@@ -117,7 +127,6 @@ error_code parse_openssh(std::string_view text, byte_view passphrase, key_file& 
   const bool encrypted = cipher->key_len != 0;
 
   secure_bytes section(c.private_section.begin(), c.private_section.end());
-  secure_wipe(c.private_section.data(), c.private_section.size());
   if (section.size() % cipher->block != 0) return errc::malformed;
 
   if (c.kdf_name == "none") {
@@ -208,7 +217,9 @@ error_code read_openssh_private_key(std::string_view text, byte_view passphrase,
 
 bool openssh_key_encrypted(std::string_view text) {
   bytes blob;
+  wipe_on_exit wipe_blob{blob};
   proto::container c;
+  wipe_on_exit wipe_section{c.private_section};
   if (text.size() > limits::ssh_key_max_file || unarmour(text, blob) || wire::decode(blob, c))
     return false;
   return c.cipher_name != "none";
@@ -300,6 +311,7 @@ std::string write_openssh_private_key(const crypto::private_key& key, const writ
     out.append(b64, i, 70);
     out += '\n';
   }
+  secure_wipe(b64.data(), b64.size());
   out += end_armour;
   out += '\n';
   return out;

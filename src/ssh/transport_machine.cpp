@@ -229,6 +229,8 @@ void transport_machine::send_kexinit() {
   if (cfg_.local == role::server) {
     for (const auto& n : a.host_key) {
       auto* h = find_host_key(n);
+      // ssh-rsa signs with SHA-1: ferry verifies it (legacy list) but never signs with it.
+      if (h && h->hash == crypto::hash_alg::sha1) continue;
       for (const auto& key : cfg_.host_keys)
         if (h && key && key->type() == h->key) {
           k.server_host_key_algorithms.names.push_back(n);

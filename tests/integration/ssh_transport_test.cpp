@@ -110,6 +110,9 @@ void handshake_and_exchange(session& s, error_code& cec, error_code& sec) {
 
 TEST(ssh_transport, handshake_works_for_every_kex_host_key_cipher_and_mac) {
   auto prefs = legacy_preferences();
+  // ssh-rsa (SHA-1) is verify-only: a ferry server never signs with it (the interop suite checks
+  // that a ferry client verifies it from sshd).
+  std::erase(prefs.host_key, "ssh-rsa");
   // kex x host key in full (each pair with the next of the 21 cipher/MAC pairs in turn), and
   // every cipher/MAC pair once with every kex method.
   std::vector<std::pair<std::string, std::string>> suites;

@@ -320,13 +320,15 @@ void expect_handshake_in_log(const interop::ssh_result& r, const std::string& wh
 TEST(openssh_client_to_ferry_server, every_algorithm_forced_shows_newkeys_both_ways) {
   ferry_server server;
   auto prefs = legacy_preferences();
+  auto server_host_keys = prefs.host_key;
+  std::erase(server_host_keys, "ssh-rsa");  // verify-only: a ferry server never signs SHA-1
   struct row {
     const char* option;
     std::vector<std::string> names;
     const char* log_prefix;
   } rows[] = {
       {"KexAlgorithms", prefs.kex, "kex: algorithm: "},
-      {"HostKeyAlgorithms", prefs.host_key, "kex: host key algorithm: "},
+      {"HostKeyAlgorithms", server_host_keys, "kex: host key algorithm: "},
       {"Ciphers", prefs.cipher, "kex: server->client cipher: "},
       {"MACs", prefs.mac, "MAC: "},
   };
@@ -357,4 +359,11 @@ TEST(openssh_client_to_ferry_server, compression_is_negotiated) {
   auto r = interop::run_ssh(server.port(), {"-o", "Compression=yes"});
   expect_handshake_in_log(r, "compression");
   EXPECT_NE(r.log.find("compression: zlib@openssh.com"), std::string::npos) << r.log;
+}
+
+TEST(openssh_client_to_ferry_server, ssh_rsa_sha1_is_never_offered_by_the_server) {
+  ferry_server server;
+  auto r = interop::run_ssh(server.port(), {"-o", "HostKeyAlgorithms=ssh-rsa"});
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.log.find("no matching host key type found"), std::string::npos) << r.log;
 }

@@ -414,3 +414,14 @@ TEST(ssh_transport_machine, ext_info_before_keys_is_refused) {
   EXPECT_EQ(client.error(), disconnect_reason::protocol_error);
   EXPECT_TRUE(client.peer_extensions().empty());
 }
+
+TEST(ssh_transport_machine, server_never_signs_with_ssh_rsa) {
+  // Legacy lists on both sides and a client that only accepts ssh-rsa: no common host key.
+  handshaken h{[](transport_config& c) {
+                 c.algorithms = legacy_preferences();
+                 c.algorithms.host_key = {"ssh-rsa"};
+               },
+               [](transport_config& s) { s.algorithms = legacy_preferences(); }};
+  EXPECT_EQ(h.client.error(), disconnect_reason::key_exchange_failed);
+  EXPECT_FALSE(h.server.handshake_done());
+}
