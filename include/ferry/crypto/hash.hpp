@@ -60,7 +60,9 @@ class hmac {
 
   std::size_t size() const noexcept { return digest_size(alg_); }
   void update(byte_view data);
-  void final(mutable_byte_view out);  // out.size() >= size(); no allocation
+  // out.size() >= size(). ferry allocates nothing here; OpenSSL 3.0 itself duplicates a digest
+  // state per message (src/crypto/hash.cpp says why this cannot be avoided).
+  void final(mutable_byte_view out);
 
  private:
   struct state;  // two digest contexts and the padded key (src/crypto/hash.cpp)
