@@ -65,7 +65,7 @@ class hmac {
   void final(mutable_byte_view out);
 
  private:
-  struct state;  // two digest contexts and the padded key (src/crypto/hash.cpp)
+  struct state;  // the keyed inner/outer digest states and working copies (src/crypto/hash.cpp)
   hash_alg alg_;
   state* s_;
 };
