@@ -1,7 +1,6 @@
-#include "base64.hpp"
-
 #include <ferry/auth/authorized_keys.hpp>
 #include <ferry/core/limits.hpp>
+#include <ferry/core/text.hpp>
 #include <ferry/core/wire.hpp>
 
 #include <algorithm>
@@ -14,61 +13,8 @@
 
 namespace ferry::auth {
 
-namespace detail {
-
-bool decode_base64(std::string_view in, bytes& out) {
-  out.clear();
-  std::size_t pad = 0;
-  while (!in.empty() && in.back() == '=' && pad < 2) {
-    in.remove_suffix(1);
-    ++pad;
-  }
-  if (in.size() % 4 == 1) return false;
-  if (pad && (in.size() + pad) % 4 != 0) return false;
-  out.reserve(in.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+') v = 62;
-    else if (c == '/') v = 63;
-    else return false;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<std::uint8_t>(acc >> bits));
-    }
-  }
-  return true;
-}
-
-}  // namespace detail
 
 namespace {
-
-bool is_space(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (is_space(s.front()) || s.front() == '\r' || s.front() == '\n')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (is_space(s.back()) || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // A line without options starts with the key type (sshd(8): options never look like one).
 bool looks_like_key_type(std::string_view token) {
@@ -110,16 +56,16 @@ error_code set_option(key_options& o, std::string_view name, const std::optional
       {"user-rc", "no-user-rc", &key_options::user_rc},
   }};
   for (const auto& f : plain) {
-    if (iequals(name, f.name)) {
+    if (text::iequals(name, f.name)) {
       if (v) return errc::bad_option_value;
       o.*(f.field) = true;
       return {};
     }
   }
   for (const auto& t : toggles) {
-    if (iequals(name, t.on) || iequals(name, t.off)) {
+    if (text::iequals(name, t.on) || text::iequals(name, t.off)) {
       if (v) return errc::bad_option_value;
-      o.*(t.field) = iequals(name, t.on);
+      o.*(t.field) = text::iequals(name, t.on);
       return {};
     }
   }
@@ -127,21 +73,21 @@ error_code set_option(key_options& o, std::string_view name, const std::optional
       "command", "environment", "expiry-time", "from", "permitopen", "permitlisten",
       "principals", "tunnel"};
   bool known = std::any_of(valued.begin(), valued.end(),
-                           [&](std::string_view n) { return iequals(name, n); });
+                           [&](std::string_view n) { return text::iequals(name, n); });
   if (!known) return errc::unknown_option;
   if (!v) return errc::bad_option_value;
-  if (iequals(name, "command")) {
+  if (text::iequals(name, "command")) {
     o.command = *v;
-  } else if (iequals(name, "environment")) {
+  } else if (text::iequals(name, "environment")) {
     auto eq = v->find('=');
     if (eq == 0 || eq == std::string::npos) return errc::bad_option_value;
     o.environment.push_back(*v);
-  } else if (iequals(name, "expiry-time")) {
+  } else if (text::iequals(name, "expiry-time")) {
     auto t = parse_expiry_time(*v);
     if (!t) return errc::bad_option_value;
     // Several expiry-time options: the earliest wins, as in sshd.
     if (!o.expiry || *t < *o.expiry) o.expiry = t;
-  } else if (iequals(name, "from")) {
+  } else if (text::iequals(name, "from")) {
     for (auto& p : split_commas(*v)) {
       std::string_view body = p;
       if (!body.empty() && body[0] == '!') body.remove_prefix(1);
@@ -149,12 +95,12 @@ error_code set_option(key_options& o, std::string_view name, const std::optional
       if (body.find('/') != std::string_view::npos && !valid_cidr(body)) return errc::bad_pattern;
       o.from.push_back(std::move(p));
     }
-  } else if (iequals(name, "permitopen")) {
+  } else if (text::iequals(name, "permitopen")) {
     if (v->find(':') == std::string::npos) return errc::bad_option_value;
     o.permit_open.push_back(*v);
-  } else if (iequals(name, "permitlisten")) {
+  } else if (text::iequals(name, "permitlisten")) {
     o.permit_listen.push_back(*v);
-  } else if (iequals(name, "principals")) {
+  } else if (text::iequals(name, "principals")) {
     o.principals = *v;
   } else {
     o.tunnel = *v;
@@ -199,15 +145,15 @@ error_code parse_options(std::string_view& s, key_options& o) {
       ++i;
       continue;
     }
-    if (i < s.size() && !is_space(s[i])) return errc::malformed_line;
+    if (i < s.size() && !text::is_blank(s[i])) return errc::malformed_line;
     s.remove_prefix(i);
     return {};
   }
 }
 
 std::string_view next_token(std::string_view& s) {
-  s = trim(s);
-  auto end = std::find_if(s.begin(), s.end(), is_space);
+  s = text::trim(s);
+  auto end = std::find_if(s.begin(), s.end(), text::is_blank);
   auto tok = s.substr(0, static_cast<std::size_t>(end - s.begin()));
   s.remove_prefix(tok.size());
   return tok;
@@ -357,7 +303,7 @@ std::string_view key_type_of_algorithm(std::string_view algorithm) {
 error_code parse_authorized_key(std::string_view line, authorized_key& out) {
   out = {};
   if (line.size() > limits::auth_max_line) return errc::line_too_long;
-  line = trim(line);
+  line = text::trim(line);
   if (line.empty() || line.front() == '#') return {};
   std::string_view rest = line;
   {
@@ -375,7 +321,7 @@ error_code parse_authorized_key(std::string_view line, authorized_key& out) {
     out = {};
     return errc::malformed_line;
   }
-  if (!detail::decode_base64(b64, out.blob)) {
+  if (!text::base64_decode(b64, out.blob)) {
     out = {};
     return errc::bad_base64;
   }
@@ -386,7 +332,7 @@ error_code parse_authorized_key(std::string_view line, authorized_key& out) {
     return errc::key_type_mismatch;
   }
   out.type = std::string{type};
-  out.comment = std::string{trim(rest)};
+  out.comment = std::string{text::trim(rest)};
   return {};
 }
 

@@ -1,4 +1,5 @@
 #include <ferry/auth/static_users.hpp>
+#include <ferry/core/text.hpp>
 #include <ferry/core/limits.hpp>
 #include <ferry/crypto/random.hpp>
 
@@ -19,14 +20,6 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
     s.remove_prefix(i + 1);
   }
   return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 bool parse_methods(std::string_view v, method_set& out) {
@@ -79,7 +72,7 @@ error_code static_users::parse_line(std::string_view line, user_entry& out, bool
   out = {};
   empty = false;
   if (line.size() > limits::auth_max_line) return errc::line_too_long;
-  line = trim(line);
+  line = text::trim(line);
   if (line.empty() || line.front() == '#') {
     empty = true;
     return {};
