@@ -3,6 +3,7 @@
 // (its ASCII bytes), or a bare word when read with text().
 #pragma once
 
+#include "support/vectors_dir.hpp"
 #include <ferry/core/bytes.hpp>
 
 #include <gtest/gtest.h>

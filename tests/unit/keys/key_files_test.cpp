@@ -1,6 +1,7 @@
 // openssh-key-v1 files: keys encrypted by ssh-keygen (tests/vectors/keys) decrypt with their
 // passphrase and only with it; ferry's own files round-trip; fingerprints equal ssh-keygen -l's;
 // hostile containers are refused with typed errors and never throw.
+#include "support/vectors_dir.hpp"
 #include <ferry/ssh/keys/private_key.hpp>
 #include <ferry/ssh/keys/proto/openssh_key.hpp>
 #include <ferry/ssh/keys/public_key.hpp>
