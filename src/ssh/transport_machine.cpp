@@ -166,6 +166,8 @@ bool transport_machine::can_send() const noexcept {
 error_code transport_machine::send(byte_view payload) {
   if (closed_) return error_;
   if (!can_send() || payload.empty()) return make_error_code(errc::unexpected_message);
+  // Room for the header, padding and MAC inside the packet limit (RFC 4253 §6.1).
+  if (payload.size() + 64 > cfg_.max_packet) return make_error_code(errc::length_limit);
   // Upper layers send only their own messages (RFC 4250 §4.1.2: 50 and above).
   if (payload[0] < 50 && payload[0] != msg::service_request && payload[0] != msg::ignore &&
       payload[0] != msg::debug)

@@ -11,6 +11,9 @@
 // exchange, and upper-layer packets that arrive meanwhile are queued, never lost. Every operation
 // completes with an error_code: ssh::disconnect_reason for protocol failures and DISCONNECTs,
 // or the next layer's error. After a failure the DISCONNECT is flushed and the next layer closed.
+// Use a transport from one thread or strand. The time-based rekey limit is checked whenever a
+// packet passes (an idle connection rekeys with its next packet). Operations do not support
+// per-operation cancellation yet; async_disconnect or closing the next layer ends them.
 #pragma once
 
 #include <ferry/ssh/options.hpp>

@@ -425,3 +425,10 @@ TEST(ssh_transport_machine, server_never_signs_with_ssh_rsa) {
   EXPECT_EQ(h.client.error(), disconnect_reason::key_exchange_failed);
   EXPECT_FALSE(h.server.handshake_done());
 }
+
+TEST(ssh_transport_machine, payloads_over_the_packet_limit_are_refused) {
+  handshaken h;
+  EXPECT_EQ(h.client.send(bytes(limits::max_packet, 94)), errc::length_limit);
+  EXPECT_FALSE(h.client.send(bytes(limits::max_packet - 64, 94)));
+  EXPECT_FALSE(h.client.closed());
+}
