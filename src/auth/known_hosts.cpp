@@ -2,10 +2,10 @@
 #include <ferry/auth/authorized_keys.hpp>
 #include <ferry/auth/known_hosts.hpp>
 #include <ferry/core/limits.hpp>
+#include <ferry/core/text.hpp>
 #include <ferry/crypto/hash.hpp>
 #include <ferry/crypto/random.hpp>
 #include <ferry/ssh/error.hpp>
-#include <ferry/ssh/keys/public_key.hpp>
 #include <ferry/ssh/proto/host_key.hpp>
 
 #include <fstream>
@@ -17,23 +17,8 @@ namespace {
 constexpr std::size_t sha1_size = 20;
 constexpr std::string_view hash_magic = "|1|";  // sshd(8): hashed hostnames start with this
 
-bool blank(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view next_field(std::string_view& s) {
-  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
-  std::size_t n = 0;
-  while (n < s.size() && !blank(s[n])) ++n;
-  auto f = s.substr(0, n);
-  s.remove_prefix(n);
-  return f;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (blank(s.front()) || s.front() == '\r' || s.front() == '\n'))
-    s.remove_prefix(1);
-  while (!s.empty() && (blank(s.back()) || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-  return s;
-}
+using text::next_field;
+using text::trim;
 
 std::array<std::uint8_t, sha1_size> hmac_sha1(byte_view key, std::string_view name) {
   crypto::hmac h{crypto::hash_alg::sha1, key};
@@ -73,8 +58,8 @@ error_code parse_known_hosts_line(std::string_view line, known_host_entry& out, 
     auto rest = first.substr(hash_magic.size());
     auto bar = rest.find('|');
     if (bar == std::string_view::npos) return errc::malformed_line;
-    if (!ssh::keys::base64_decode(rest.substr(0, bar), out.salt) ||
-        !ssh::keys::base64_decode(rest.substr(bar + 1), out.hash))
+    if (!text::base64_decode(rest.substr(0, bar), out.salt) ||
+        !text::base64_decode(rest.substr(bar + 1), out.hash))
       return errc::bad_base64;
     if (out.salt.size() != sha1_size || out.hash.size() != sha1_size) return errc::malformed_line;
     out.hashed = true;
@@ -90,7 +75,7 @@ error_code parse_known_hosts_line(std::string_view line, known_host_entry& out, 
       p.remove_prefix(comma + 1);
     }
   }
-  if (!ssh::keys::base64_decode(b64, out.blob)) return errc::bad_base64;
+  if (!text::base64_decode(b64, out.blob)) return errc::bad_base64;
   // The blob names its own type; it must be the one on the line.
   ssh::proto::key_blob_header h;
   if (wire::decode(out.blob, h) || h.name != type) return errc::key_type_mismatch;
@@ -128,15 +113,15 @@ std::string format_known_host_line(std::string_view name, byte_view blob, bool h
   if (hash) {
     std::array<std::uint8_t, sha1_size> salt{};
     (rng ? *rng : crypto::system_random()).fill(salt);
-    out = std::string{hash_magic} + ssh::keys::base64_encode(salt) + "|" +
-          ssh::keys::base64_encode(hmac_sha1(salt, name));
+    out = std::string{hash_magic} + text::base64_encode(salt) + "|" +
+          text::base64_encode(hmac_sha1(salt, name));
   } else {
     out = std::string{name};
   }
   out += ' ';
   out += h.name;
   out += ' ';
-  out += ssh::keys::base64_encode(blob);
+  out += text::base64_encode(blob);
   return out;
 }
 
