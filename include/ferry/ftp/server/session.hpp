@@ -943,8 +943,9 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
       co_await fs_->async_close(h, nothrow);
       co_return;
     }
-    spawn_transfer("RETR", path, [self = this->shared_from_this(), dc = active_, h, offset, end]() {
-      return self->send_file(dc, h, offset, end);
+    fs::handle file = h;  // (clang 14 cannot capture structured bindings)
+    spawn_transfer("RETR", path, [self = this->shared_from_this(), dc = active_, file, offset, end]() {
+      return self->send_file(dc, file, offset, end);
     });
   }
 
@@ -1095,8 +1096,9 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
     }
     std::string verb = kind == store_kind::stor ? "STOR" : kind == store_kind::appe ? "APPE" : "STOU";
     spawn_transfer(verb, path,
-                   [self = this->shared_from_this(), dc = active_, h, offset, target, path, atomic]() {
-                     return self->receive_file(dc, h, offset, target, path, atomic);
+                   [self = this->shared_from_this(), dc = active_, file = fs::handle{h}, offset,
+                    target, path, atomic]() {
+                     return self->receive_file(dc, file, offset, target, path, atomic);
                    });
   }
 
