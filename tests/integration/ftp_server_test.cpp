@@ -5,6 +5,7 @@
 #include "ftp_server_harness.hpp"
 
 #include <ferry/crypto/hash.hpp>
+#include <ferry/crypto/tls.hpp>
 #include <ferry/ftp/client.hpp>
 #include <ferry/test/random.hpp>
 
@@ -726,6 +727,64 @@ TEST(ftp_server, a_user_with_a_sub_root_sees_only_it) {
   EXPECT_EQ(c.command("SIZE inside"), 213);
   EXPECT_EQ(c.command("SIZE /outside"), 550);
   EXPECT_EQ(c.command("SIZE ../outside"), 550);
+}
+
+}  // namespace
+
+namespace {
+
+// RFC 4217 §12.6: an upload whose TLS data connection ends without close_notify may be cut
+// short by an attacker; the server must not take it as complete.
+TEST(ftp_server, tls_upload_without_close_notify_is_not_committed) {
+  std::shared_ptr<fs::memory_core> core;
+  auto o = fast_options();
+  o.atomic_upload = true;
+  running_server<fs::memory_filesystem> srv{memory_backend(&core), o, true};
+  raw_control c{srv.port()};
+  EXPECT_EQ(c.code(), 220);
+  c.send("AUTH TLS\r\n");
+  EXPECT_EQ(c.code(), 234);
+  asio::ssl::context ctx{asio::ssl::context::tls_client};
+  ctx.set_verify_mode(asio::ssl::verify_none);
+  asio::ssl::stream<tcp::socket&> tls{c.socket(), ctx};
+  tls.handshake(asio::ssl::stream_base::client);
+  std::string buf;
+  auto command = [&](std::string_view line) {
+    asio::write(tls, asio::buffer(std::string{line} + "\r\n"));
+    auto n = asio::read_until(tls, asio::dynamic_buffer(buf), "\r\n");
+    auto r = buf.substr(0, n);
+    buf.erase(0, n);
+    return r;
+  };
+  EXPECT_EQ(command("USER user").substr(0, 3), "331");
+  EXPECT_EQ(command("PASS secret").substr(0, 3), "230");
+  EXPECT_EQ(command("PBSZ 0").substr(0, 3), "200");
+  EXPECT_EQ(command("PROT P").substr(0, 3), "200");
+  // The clean upload first: OpenSSL drops a session from its cache after an unclean end.
+  for (bool clean : {true, false}) {
+    auto r = command("PASV");
+    ASSERT_EQ(r.substr(0, 3), "227");
+    int h1, h2, h3, h4, p1, p2;
+    ASSERT_EQ(std::sscanf(r.c_str() + r.find('(') + 1, "%d,%d,%d,%d,%d,%d", &h1, &h2, &h3, &h4, &p1, &p2), 6);
+    tcp::socket data{c.context()};
+    data.connect({asio::ip::make_address("127.0.0.1"), std::uint16_t(p1 * 256 + p2)});
+    EXPECT_EQ(command(clean ? "STOR clean.bin" : "STOR cut.bin").substr(0, 3), "150");
+    asio::ssl::stream<tcp::socket&> dtls{data, ctx};
+    crypto::tls::offer_session(dtls.native_handle(), crypto::tls::current_session(tls.native_handle()));
+    dtls.handshake(asio::ssl::stream_base::client);
+    asio::write(dtls, asio::buffer(std::string_view{"partial data"}));
+    if (clean) {
+      error_code ignored;
+      dtls.shutdown(ignored);
+    }
+    data.close();  // without close_notify when !clean
+    asio::read_until(tls, asio::dynamic_buffer(buf), "\r\n");
+    auto fin = buf.substr(0, buf.find("\r\n") + 2);
+    buf.erase(0, fin.size());
+    EXPECT_EQ(fin.substr(0, 3), clean ? "226" : "426") << fin;
+  }
+  EXPECT_FALSE(get(*core, "/cut.bin"));
+  EXPECT_EQ(get(*core, "/clean.bin").value_or("?"), "partial data");
 }
 
 }  // namespace
