@@ -4,6 +4,8 @@
 // stopped by that id when its guard goes out of scope, also when an assertion fails.
 #pragma once
 
+#include "support/process.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -28,120 +30,11 @@ namespace ferry::test::interop {
 
 namespace fs = std::filesystem;
 
-inline std::string read_file(const fs::path& p) {
-  std::ifstream in{p, std::ios::binary};
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-inline void write_file(const fs::path& p, std::string_view data) {
-  std::ofstream out{p, std::ios::binary | std::ios::trunc};
-  out.write(data.data(), std::streamsize(data.size()));
-}
-
-// A directory under the system temp dir, removed with everything in it.
-class temp_dir {
- public:
-  explicit temp_dir(const std::string& prefix = "ferry-ftp") {
-    auto tmpl = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    if (!::mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = buf.data();
-    // Servers drop privileges (vsftpd runs sessions as "ftp"): they must be able to get in.
-    fs::permissions(path_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                               fs::perms::others_read | fs::perms::others_exec);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  const fs::path& path() const noexcept { return path_; }
-
- private:
-  fs::path path_;
-};
-
-// A child process in its own process group, stdout and stderr to a log file. The destructor
-// sends SIGTERM to that group (the server and the session processes it forked), then SIGKILL.
-class process {
- public:
-  process(const std::vector<std::string>& argv, const fs::path& log) {
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      ::setpgid(0, 0);
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-        ::close(fd);
-      }
-      std::vector<char*> args;
-      for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execvp(args[0], args.data());
-      ::_exit(127);
-    }
-    ::setpgid(pid_, pid_);  // also from the parent, so the group exists before we may kill it
-  }
-  ~process() { stop(); }
-  process(const process&) = delete;
-  process& operator=(const process&) = delete;
-
-  pid_t pid() const noexcept { return pid_; }
-
-  bool running() {
-    if (pid_ <= 0) return false;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return false;
-    }
-    return true;
-  }
-
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(-pid_, SIGTERM);
-    for (int i = 0; i < 200; ++i) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        ::kill(-pid_, SIGKILL);  // session children left behind, if any
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ::kill(-pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
-// A currently free TCP port on 127.0.0.1 (the kernel's choice for port 0).
-inline std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error("no free port");
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using ferry_test_support::free_port;
+using ferry_test_support::process;
+using ferry_test_support::read_file;
+using ferry_test_support::temp_dir;
+using ferry_test_support::write_file;
 
 // Waits until something accepts connections on 127.0.0.1:port (or [::1]:port).
 inline bool wait_for_port(std::uint16_t port, process& p, bool ipv6 = false,
