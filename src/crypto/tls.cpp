@@ -41,6 +41,10 @@ bool offer_session(ssl_st* ssl, const session& s) noexcept {
   return ssl && s && SSL_set_session(ssl, s.native()) == 1;
 }
 
+bool set_ticket_count(ssl_st* ssl, std::size_t n) noexcept {
+  return ssl && SSL_set_num_tickets(ssl, n) == 1;
+}
+
 bool session_reused(ssl_st* ssl) noexcept { return ssl && SSL_session_reused(ssl) == 1; }
 
 bool set_server_name(ssl_st* ssl, const char* host) noexcept {

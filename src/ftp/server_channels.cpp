@@ -180,6 +180,10 @@ data_channel::awaitable<error_code> data_channel::establish(
 
 data_channel::awaitable<error_code> data_channel::handshake(ssl::context& ctx) {
   tls_.emplace(socket_, ctx);
+  // No TLS 1.3 tickets on data connections: clients resume the control connection's session, and a
+  // client that only uploads never reads tickets, so closing with them unread sends RST, which can
+  // destroy its close_notify before we read it (curl and lftp uploads then fail with 426).
+  crypto::tls::set_ticket_count(tls_->native_handle(), 0);
   auto [ec] = co_await tls_->async_handshake(ssl::stream_base::server, nothrow);
   ++progress_;
   if (ec && timed_out_) ec = make_error_code(asio::error::timed_out);

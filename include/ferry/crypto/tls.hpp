@@ -5,6 +5,8 @@
 // (ssl::stream::native_handle()); no OpenSSL header is included here.
 #pragma once
 
+#include <cstddef>
+
 struct ssl_st;
 struct ssl_session_st;
 
@@ -34,6 +36,8 @@ class session {
 session current_session(ssl_st* ssl) noexcept;
 // Offers s for resumption in the next handshake on ssl (SSL_set_session); false on failure.
 bool offer_session(ssl_st* ssl, const session& s) noexcept;
+// Server side: how many TLS 1.3 session tickets to send after the handshake (SSL_set_num_tickets).
+bool set_ticket_count(ssl_st* ssl, std::size_t n) noexcept;
 // After a handshake: whether the offered session was resumed (SSL_session_reused).
 bool session_reused(ssl_st* ssl) noexcept;
 // Sets the SNI host name sent in the ClientHello (SSL_set_tlsext_host_name); false on failure.
