@@ -2,6 +2,7 @@
 // passive and active), and hostile clients speaking raw FTP: STARTTLS injection, FTP bounce,
 // passive port theft, forbidden characters, huge and deep listings, timeouts, login limits,
 // cross-protocol junk, path escapes, failed atomic uploads, connection limits.
+#include "support/run_coroutine.hpp"
 #include "ftp_server_harness.hpp"
 
 #include <ferry/crypto/hash.hpp>
@@ -59,25 +60,7 @@ std::optional<std::string> get(fs::memory_core& core, const std::string& path) {
   return out;
 }
 
-template <class F>
-void run(F f, std::chrono::seconds limit = std::chrono::seconds(20)) {
-  asio::io_context ioc;
-  std::exception_ptr ep;
-  bool done = false;
-  asio::co_spawn(ioc, f(ioc), [&](std::exception_ptr e) {
-    ep = e;
-    done = true;
-  });
-  ioc.run_for(limit);
-  ASSERT_TRUE(done) << "test coroutine did not finish in time";
-  if (ep) {
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      FAIL() << "exception: " << e.what();
-    }
-  }
-}
+using ferry_test_support::run_coroutine;
 
 ftp::data_sink to_string(std::string& out) {
   return [&out](byte_view b) -> error_code {
@@ -117,7 +100,7 @@ TEST_P(client_server, files_round_trip_byte_for_byte_and_every_file_operation_wo
   put(*core, "/served.bin", big);
   asio::ssl::context tls{asio::ssl::context::tls_client};
   tls.set_verify_mode(asio::ssl::verify_none);
-  run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+  run_coroutine([&](asio::io_context& ioc) -> asio::awaitable<void> {
     ftp::client_options co;
     co.passive = sc.passive;
     co.tls_context = &tls;
@@ -206,7 +189,7 @@ TEST(ftp_server, tls_data_connection_that_does_not_resume_the_session_is_refused
   put(*core, "/f", "data");
   asio::ssl::context tls{asio::ssl::context::tls_client};
   tls.set_verify_mode(asio::ssl::verify_none);
-  run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+  run_coroutine([&](asio::io_context& ioc) -> asio::awaitable<void> {
     ftp::client_options co;
     co.tls = ftp::tls_mode::explicit_tls;
     co.tls_context = &tls;
@@ -236,7 +219,7 @@ TEST(ftp_server, tls_without_reuse_requirement_serves_a_client_that_does_not_res
   put(*core, "/f", "data");
   asio::ssl::context tls{asio::ssl::context::tls_client};
   tls.set_verify_mode(asio::ssl::verify_none);
-  run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+  run_coroutine([&](asio::io_context& ioc) -> asio::awaitable<void> {
     ftp::client_options co;
     co.tls = ftp::tls_mode::explicit_tls;
     co.tls_context = &tls;
@@ -405,7 +388,7 @@ TEST(ftp_server, a_directory_of_ten_thousand_entries_is_listed_completely) {
   running_server<fs::memory_filesystem> srv{memory_backend(&core), fast_options()};
   ASSERT_FALSE(core->mkdir("/many", 0755));
   for (int i = 0; i < 10000; ++i) put(*core, "/many/file-" + std::to_string(i), "");
-  run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+  run_coroutine([&](asio::io_context& ioc) -> asio::awaitable<void> {
     ftp::client c{ioc.get_executor()};
     co_await c.async_connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), srv.port()}, use_awaitable);
     co_await c.async_login("user", "secret", use_awaitable);
@@ -428,7 +411,7 @@ TEST(ftp_server, a_very_deep_directory_can_be_entered_and_listed) {
     ASSERT_FALSE(core->mkdir(path, 0755));
   }
   put(*core, path + "/leaf", "bottom");
-  run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+  run_coroutine([&](asio::io_context& ioc) -> asio::awaitable<void> {
     ftp::client c{ioc.get_executor()};
     co_await c.async_connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), srv.port()}, use_awaitable);
     co_await c.async_login("user", "secret", use_awaitable);
@@ -555,7 +538,7 @@ TEST(ftp_server, a_failed_atomic_upload_leaves_neither_a_partial_file_nor_a_temp
       },
       o};
   put(*core, "/keep.bin", "original");
-  run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+  run_coroutine([&](asio::io_context& ioc) -> asio::awaitable<void> {
     ftp::client c{ioc.get_executor()};
     co_await c.async_connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), srv.port()}, use_awaitable);
     co_await c.async_login("user", "secret", use_awaitable);

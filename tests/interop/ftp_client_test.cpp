@@ -1,6 +1,7 @@
 // ftp::client against real servers: vsftpd (plain, explicit FTPS and implicit FTPS, both with
 // require_ssl_reuse=YES) and pyftpdlib, passive and active. Every file is compared byte for byte
 // with what the server has on disk.
+#include "support/run_coroutine.hpp"
 #include "ftp_servers.hpp"
 
 #include <ferry/ftp/client.hpp>
@@ -29,27 +30,7 @@ std::string make_payload(std::size_t n, std::uint64_t seed) {
   return s;
 }
 
-// Runs a test coroutine to completion; an exception (a failed operation under use_awaitable)
-// fails the test with its message and the client's last reply.
-template <class F>
-void run(F f, std::chrono::seconds limit = std::chrono::seconds(20)) {
-  asio::io_context ioc;
-  std::exception_ptr ep;
-  bool done = false;
-  asio::co_spawn(ioc, f(ioc), [&](std::exception_ptr e) {
-    ep = e;
-    done = true;
-  });
-  ioc.run_for(limit);
-  ASSERT_TRUE(done) << "test coroutine did not finish in time";
-  if (ep) {
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      FAIL() << "exception: " << e.what();
-    }
-  }
-}
+using ferry_test_support::run_coroutine;
 
 std::string join(const std::string& dir, const std::string& name) {
   if (dir.empty() || dir == "/") return "/" + name;
@@ -108,7 +89,7 @@ TEST_P(ftp_client_interop, session_transfers_files_byte_for_byte) {
   const std::string payload = make_payload(3 * 1024 * 1024 + 17, 1);
   interop::write_file(local.path() / "up.bin", payload);
 
-  run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+  run_coroutine([&](asio::io_context& ioc) -> asio::awaitable<void> {
     ftp::client_options opts;
     opts.passive = sc.passive;
     if (explicit_tls) opts.tls = ftp::tls_mode::explicit_tls;
@@ -253,7 +234,7 @@ TEST(ftp_client_interop_tls, vsftpd_refuses_data_connection_without_session_reus
   auto server = interop::start_vsftpd(interop::vsftpd_tls::explicit_tls);
   asio::ssl::context tls_ctx{asio::ssl::context::tls_client};
   tls_ctx.set_verify_mode(asio::ssl::verify_none);
-  run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+  run_coroutine([&](asio::io_context& ioc) -> asio::awaitable<void> {
     ftp::client_options opts;
     opts.tls = ftp::tls_mode::explicit_tls;
     opts.tls_context = &tls_ctx;
@@ -273,7 +254,7 @@ TEST(ftp_client_interop_tls, vsftpd_refuses_data_connection_without_session_reus
 // A plain client cannot log in where vsftpd forces TLS: the 530 is a permanent negative reply.
 TEST(ftp_client_interop_tls, plain_login_refused_by_tls_only_vsftpd) {
   auto server = interop::start_vsftpd(interop::vsftpd_tls::explicit_tls);
-  run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+  run_coroutine([&](asio::io_context& ioc) -> asio::awaitable<void> {
     ftp::client c{ioc.get_executor()};
     co_await c.async_connect("127.0.0.1", server->port, use_awaitable);
     auto [ec] = co_await c.async_login(server->user, server->password,
@@ -290,7 +271,7 @@ TEST(ftp_client_interop_tls, server_certificate_is_checked_against_the_host) {
   asio::ssl::context tls_ctx{asio::ssl::context::tls_client};
   tls_ctx.set_verify_mode(asio::ssl::verify_peer);
   tls_ctx.load_verify_file((server->dir.path() / "cert.pem").string());
-  run([&](asio::io_context& ioc) -> asio::awaitable<void> {
+  run_coroutine([&](asio::io_context& ioc) -> asio::awaitable<void> {
     ftp::client_options opts;
     opts.tls = ftp::tls_mode::explicit_tls;
     opts.tls_context = &tls_ctx;
