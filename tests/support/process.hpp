@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace ferry_test_support {
@@ -148,6 +149,91 @@ class process {
 
  private:
   pid_t pid_ = -1;
+};
+
+// A child process whose stdin and stdout are pipes to us (stderr appended to log): the way a test
+// talks to a stdio program such as /usr/lib/openssh/sftp-server or `scp -t DIR`. to_child and
+// from_child are handed to io::pipe_stream (which takes ownership); the guard stops the child by
+// pid when it goes out of scope.
+class piped_process {
+ public:
+  piped_process(const std::vector<std::string>& argv, const fs::path& log) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    std::string log_path = log.string();
+    int in[2], out[2];
+    if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0)
+      throw std::runtime_error("pipe failed");
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      ::setpgid(0, 0);
+      ::dup2(in[0], 0);
+      ::dup2(out[1], 1);
+      int err = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (err >= 0) ::dup2(err, 2);
+      ::execvp(args[0], args.data());
+      ::_exit(127);
+    }
+    ::setpgid(pid_, pid_);
+    ::close(in[0]);
+    ::close(out[1]);
+    to_child_ = in[1];
+    from_child_ = out[0];
+  }
+  ~piped_process() {
+    if (to_child_ >= 0) ::close(to_child_);
+    if (from_child_ >= 0) ::close(from_child_);
+    stop();
+  }
+  piped_process(const piped_process&) = delete;
+  piped_process& operator=(const piped_process&) = delete;
+
+  pid_t pid() const noexcept { return pid_; }
+  // The descriptors, once: the caller owns them after this.
+  int release_to_child() { return std::exchange(to_child_, -1); }
+  int release_from_child() { return std::exchange(from_child_, -1); }
+
+  // Exit status (or 128 + signal) once it exits within timeout; -1 if it had to be stopped.
+  int wait(std::chrono::milliseconds timeout) {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    while (pid_ > 0) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      if (std::chrono::steady_clock::now() > until) {
+        stop();
+        return -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds{5});
+    }
+    return -1;
+  }
+
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(-pid_, SIGTERM);
+    for (int i = 0; i < 200; ++i) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
+    ::kill(-pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int to_child_ = -1;
+  int from_child_ = -1;
 };
 
 // A currently free TCP port on 127.0.0.1 (the kernel's choice for port 0, released for the caller).
