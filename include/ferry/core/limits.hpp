@@ -41,6 +41,20 @@ inline constexpr std::size_t sftp_max_names = 4096;
 // IDs in one users-groups-by-id@openssh.com request (PROTOCOL §4.12), and names in its reply.
 inline constexpr std::size_t sftp_max_ids = 4096;
 
+// --- SFTP server ----------------------------------------------------------------------------
+// Bytes one READ answers with at most, advertised in limits@openssh.com (as OpenSSH's sftp-server:
+// the message limit less 1 KiB for the headers; writes of the same size fit in one message).
+inline constexpr std::size_t sftp_server_max_read = sftp_max_message - 1024;
+// Requests one session serves at once, and reply bytes it queues, before it stops reading the
+// client (back-pressure: a client that never reads its replies cannot make the server buffer more).
+inline constexpr std::size_t sftp_server_max_in_flight = 256;
+inline constexpr std::size_t sftp_server_max_queued_output = 16 * 1024 * 1024;
+// Bytes of entries in one READDIR reply (a NAME reply must fit the client's message limit).
+inline constexpr std::size_t sftp_server_readdir_bytes = 128 * 1024;
+// Open handles per session unless configured otherwise, and the most a configuration may ask for.
+inline constexpr std::size_t sftp_server_default_handles = 256;
+inline constexpr std::size_t sftp_server_max_handles = 65536;
+
 // --- SCP (OpenSSH scp.c, the rcp protocol) ---------------------------------------------------
 // One record or error line, newline included (scp.c reads records into a 2048-byte buffer).
 inline constexpr std::size_t scp_max_line = 2048;
