@@ -41,6 +41,22 @@ inline constexpr std::size_t sftp_max_names = 4096;
 // IDs in one users-groups-by-id@openssh.com request (PROTOCOL §4.12), and names in its reply.
 inline constexpr std::size_t sftp_max_ids = 4096;
 
+// --- SFTP client -----------------------------------------------------------------------------
+// Block size when the server announces no limits@openssh.com (draft-ietf-secsh-filexfer-02 §3:
+// every server must accept packets of 34000 bytes, so 32 KiB of data is always safe).
+inline constexpr std::size_t sftp_client_default_block = 32 * 1024;
+// Requests a transfer keeps in flight at most (transfer_options::max_in_flight is capped here),
+// and how many it starts with before growing by one per reply (slow start, as OpenSSH's sftp).
+inline constexpr std::size_t sftp_client_max_in_flight = 1024;
+inline constexpr std::size_t sftp_client_initial_in_flight = 4;
+// Bytes asked of the stream per read.
+inline constexpr std::size_t sftp_client_read_buffer = 256 * 1024;
+// Directory levels a recursive transfer descends before refusing (a symlink loop on the server
+// cannot recurse forever; symlinks are not followed anyway).
+inline constexpr std::size_t sftp_client_max_depth = 64;
+// Entries one directory listing collects in memory.
+inline constexpr std::size_t sftp_client_max_listing = 1024 * 1024;
+
 // --- SFTP server ----------------------------------------------------------------------------
 // Bytes one READ answers with at most, advertised in limits@openssh.com (as OpenSSH's sftp-server:
 // the message limit less 1 KiB for the headers; writes of the same size fit in one message).
@@ -63,6 +79,15 @@ inline constexpr std::size_t scp_max_depth = 64;
 // A C record's size (off_t range); a T record's seconds (year 9999).
 inline constexpr std::uint64_t scp_max_size = (std::uint64_t{1} << 63) - 1;
 inline constexpr std::uint64_t scp_max_time = 253402300799;
+// An exec command line a server accepts (`scp -t -r -p -d -- 'name'`), and the paths it may name.
+inline constexpr std::size_t scp_max_command = 64 * 1024;
+inline constexpr std::size_t scp_max_paths = 1024;
+// Bytes per file read or write, twice per transfer (one buffer moves while the other fills).
+inline constexpr std::size_t scp_io_buffer = 256 * 1024;
+// Entries one directory of a recursive send collects before refusing it.
+inline constexpr std::size_t scp_max_dir_entries = 1024 * 1024;
+// Warning messages a transfer summary keeps (the rest are counted only).
+inline constexpr std::size_t scp_max_warnings = 64;
 
 // --- FTP -------------------------------------------------------------------------------------
 inline constexpr std::size_t ftp_max_line = 4096;
@@ -79,6 +104,8 @@ inline constexpr std::size_t ftp_max_facts = 64;
 // directory entries STAT path sends over the control connection (RFC 959 §4.1.3).
 inline constexpr std::size_t ftp_server_max_pipelined = 64;
 inline constexpr std::size_t ftp_server_max_stat_entries = 2000;
+// An ftp:// or ftps:// URL as typed on a command line (ftp/proto/url.hpp).
+inline constexpr std::size_t ftp_max_url = 8192;
 
 // --- filesystem (fs/path) -------------------------------------------------------------------
 // A client path as received, and one component of it (PATH_MAX and NAME_MAX on Linux).
@@ -130,5 +157,23 @@ inline constexpr std::size_t known_hosts_max_lines = 1024 * 1024;
 // identities in one IDENTITIES_ANSWER.
 inline constexpr std::size_t agent_max_message = 256 * 1024;
 inline constexpr std::size_t agent_max_identities = 2048;
+
+// --- SSH connection protocol (RFC 4254) ---------------------------------------------------------
+// Channels open at once on one connection, either side's (OpenSSH has no fixed cap; each costs a
+// window of buffer), and session channels a client may have open (sshd's MaxSessions).
+inline constexpr std::size_t ssh_max_channels = 1024;
+inline constexpr std::size_t ssh_max_sessions = 10;
+// Channel opens from the peer not yet confirmed or refused; more are refused (resource shortage).
+inline constexpr std::size_t ssh_max_pending_opens = 64;
+// A channel type, request name or global request name (RFC 4250 §4.6.1: at most 64 characters).
+inline constexpr std::size_t ssh_max_request_name = 64;
+// Environment variables (env requests) one session keeps, and a pty-req's encoded terminal modes.
+inline constexpr std::size_t ssh_max_env = 256;
+inline constexpr std::size_t ssh_max_pty_modes = 4096;
+// Control messages (replies, window adjusts, closes) the connection queues for a peer that does
+// not read; past this the reader stops reading until the writer catches up.
+inline constexpr std::size_t ssh_max_queued_output = 4 * 1024 * 1024;
+// What ssh::client::async_exec collects of a command's stdout and stderr each.
+inline constexpr std::size_t ssh_exec_max_output = 256 * 1024 * 1024;
 
 }  // namespace ferry::limits
