@@ -27,6 +27,7 @@ enum class errc {
   unexpected_reply,     // a reply code the current command does not allow
   connection_closed,    // the control connection ended before a complete reply
   not_connected,        // an operation that needs a logged-in control connection
+  bad_url,              // an ftp:// / ftps:// URL that does not parse (ftp/proto/url.hpp)
 };
 
 class error_category final : public boost::system::error_category {
@@ -45,6 +46,7 @@ class error_category final : public boost::system::error_category {
       case errc::unexpected_reply: return "unexpected FTP reply";
       case errc::connection_closed: return "FTP control connection closed";
       case errc::not_connected: return "FTP client not connected";
+      case errc::bad_url: return "malformed ftp:// or ftps:// URL";
     }
     return "unknown FTP error";
   }
