@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   o.preserve = data[0] & 2;
   o.target_should_be_directory = data[0] & 4;
   o.target_is_directory = data[0] & 8;
-  if (data[0] & 16) o.expected_name = "want";
+  if (data[0] & 16) o.expected_names = {"want"};
   std::size_t chunk = (data[1] & 0x3f) + 1;
   bool fail_ops = data[1] & 0x40;
   ferry::byte_view stream{data + 2, size - 2};
@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (n.empty() || n == "." || n == ".." || n.find('/') != std::string_view::npos ||
           n.find('\0') != std::string_view::npos)
         std::abort();
-      if (depth == 0 && o.expected_name && (n != *o.expected_name || ++top_entries > 1))
+      if (depth == 0 && !o.expected_names.empty() && (n != "want" || ++top_entries > 1))
         std::abort();
     };
     switch (a.type) {

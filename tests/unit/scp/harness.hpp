@@ -27,7 +27,7 @@ inline sink_options opt(std::string_view flags,
   o.preserve = flags.find('p') != std::string_view::npos;
   o.target_should_be_directory = flags.find('d') != std::string_view::npos;
   o.target_is_directory = flags.find('D') != std::string_view::npos;
-  o.expected_name = std::move(expected);
+  if (expected) o.expected_names.push_back(std::move(*expected));
   return o;
 }
 

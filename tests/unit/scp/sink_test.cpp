@@ -236,7 +236,44 @@ TEST(scp_sink_client, accepts_any_safe_name_inside_a_requested_directory) {
 TEST(scp_sink_client, a_download_that_received_nothing_is_not_a_success) {
   sink s{opt("D", "a")};
   memory_target t;
-  auto run = run_sink(s, "\1scp: a: No such file or directory\n", t);
+  auto run = run_sink(s, "", t);
   EXPECT_FALSE(run.failed);
   EXPECT_EQ(s.finish(), E::truncated);
+}
+
+TEST(scp_sink_client, a_download_answered_by_a_warning_ends_with_that_warning) {
+  // scp -f reports a missing source as a warning line and exits: the request was answered.
+  sink s{opt("D", "a")};
+  memory_target t;
+  auto run = run_sink(s, "\1scp: a: No such file or directory\n", t);
+  EXPECT_FALSE(run.failed);
+  ASSERT_EQ(run.warnings.size(), 1u);
+  EXPECT_EQ(run.warnings[0], "scp: a: No such file or directory");
+  EXPECT_FALSE(s.finish());
+}
+
+TEST(scp_sink_client, several_requested_names_arrive_in_order_each_once) {
+  sink_options o = opt("D");
+  o.expected_names = {"a", "b", "c"};
+  {
+    sink s{o};
+    memory_target t;
+    auto run = run_sink(s, "C0644 1 a\nx" + nul() + "C0644 1 c\ny" + nul(), t);  // b skipped (a warning, say)
+    EXPECT_FALSE(run.failed);
+    EXPECT_FALSE(s.finish());
+    EXPECT_EQ(t.files.size(), 2u);
+  }
+  {
+    sink s{o};
+    memory_target t;
+    auto run = run_sink(s, "C0644 1 b\nx" + nul() + "C0644 1 a\ny" + nul(), t);  // a after b: out of order
+    EXPECT_EQ(run.failed, E::unrequested_name);
+    EXPECT_EQ(t.files.size(), 1u);
+  }
+  {
+    sink s{o};
+    memory_target t;
+    auto run = run_sink(s, "C0644 1 a\nx" + nul() + "C0644 1 a\ny" + nul(), t);  // a twice
+    EXPECT_EQ(run.failed, E::unrequested_name);
+  }
 }

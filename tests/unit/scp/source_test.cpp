@@ -191,3 +191,26 @@ TEST(scp_source, a_directory_left_open_at_the_end_is_refused) {
   EXPECT_EQ(run.failed, E::bad_entry);
   EXPECT_FALSE(run.done);
 }
+
+TEST(scp_source, an_entry_that_cannot_be_sent_is_a_warning_line_with_no_ack_awaited) {
+  // scp.c source(): run_err("%s: %s", name, strerror(errno)) and on to the next argument.
+  source src;
+  src.add(source_entry::error("missing: No such file or directory"));
+  src.add(source_entry::file("a", 0644, 1));
+  src.close();
+  auto run = run_source(src, nul() + nul() + nul());
+  EXPECT_FALSE(run.failed);
+  EXPECT_TRUE(run.done);
+  EXPECT_EQ(run.sent, "\1scp: missing: No such file or directory\nC0644 1 a\na" + nul());
+}
+
+TEST(scp_source, a_refusal_of_the_start_ends_the_copy) {
+  // scp.c toremote(): the sink refused to start (-d and the target is not a directory).
+  source src;
+  src.add(source_entry::file("a", 0644, 1));
+  src.close();
+  auto run = run_source(src, "\1scp: x: Not a directory\n");
+  EXPECT_EQ(run.failed, E::peer_error);
+  EXPECT_EQ(run.events.back(), "failed scp: x: Not a directory");
+  EXPECT_TRUE(run.sent.empty());
+}

@@ -26,6 +26,8 @@ enum class errc {
   target_not_directory,  // -d, and the target is not a directory
   truncated,             // the stream ended inside a record, a file or a directory
   bad_entry,             // the local side asked the source to send an entry it cannot describe
+  bad_command,           // an exec command line that is not a plain `scp -t|-f [options] paths`
+  partial,               // the transfer ran to its end, but some entries failed (see warnings)
 };
 
 class error_category final : public boost::system::error_category {
@@ -48,6 +50,8 @@ class error_category final : public boost::system::error_category {
       case errc::target_not_directory: return "SCP target is not a directory";
       case errc::truncated: return "SCP stream ended early";
       case errc::bad_entry: return "SCP entry cannot be sent";
+      case errc::bad_command: return "SCP command line not understood";
+      case errc::partial: return "some SCP entries could not be copied";
     }
     return "unknown SCP error";
   }

@@ -42,10 +42,14 @@ struct sink_options {
   bool preserve = false;                    // -p: T records are allowed and modes kept in full
   bool target_should_be_directory = false;  // -d: refuse to start unless the target is one
   bool target_is_directory = false;         // what the application found at the target
-  // Client role: the single name the download asked for. Any other name at depth 0, or a second
-  // entry at depth 0, is refused before anything is created (CVE-2019-6111; OpenSSH checks
-  // names against the requested pattern since 8.0).
-  std::optional<std::string> expected_name;
+  // Client role: the names the download asked for, in the order asked (`scp -f a b` sends a,
+  // then b; a source it cannot send is a warning instead). An entry at depth 0 must be the next
+  // of these or a later one; any other name, or one asked once and sent twice, is refused before
+  // anything is created (CVE-2019-6111; OpenSSH checks names against the request since 8.0).
+  // Empty: the server role, any valid name is taken.
+  std::vector<std::string> expected_names;
+  // The target as the user named it, for the -d refusal's message ("scp: x: Not a directory").
+  std::string target_name;
 };
 
 struct sink_action {
@@ -95,7 +99,8 @@ class sink {
     if (state_ == state::failed) return failed_ec_;
     if (state_ != state::expect_record || depth_ != 0 || !lines_.idle() || pending_times_)
       return make_error_code(errc::truncated);
-    if (opts_.expected_name && top_entries_ == 0) return make_error_code(errc::truncated);
+    if (!opts_.expected_names.empty() && top_entries_ == 0 && top_warnings_ == 0)
+      return make_error_code(errc::truncated);
     return {};
   }
 
@@ -139,9 +144,13 @@ class sink {
     failed_ec_ = ec;
     failed_message_ = message.empty() ? ec.message() : std::string{message};
     out_.clear();
-    // scp.c SCREWUP(): "protocol error: why"; a refusal of the target is reported as itself.
-    auto prefix = ec == errc::target_not_directory ? "scp: " : "scp: protocol error: ";
-    if (tell_peer) format_error_ack(true, prefix + failed_message_, out_);
+    // scp.c SCREWUP(): "protocol error: why"; a refusal of the target is reported as scp.c
+    // verifydir() does: "scp: TARGET: Not a directory".
+    std::string text = "scp: protocol error: " + failed_message_;
+    if (ec == errc::target_not_directory)
+      text = opts_.target_name.empty() ? "scp: " + failed_message_
+                                       : "scp: " + opts_.target_name + ": Not a directory";
+    if (tell_peer) format_error_ack(true, text, out_);
     return failed_action();
   }
 
@@ -162,10 +171,14 @@ class sink {
 
   // Download policy for an entry at depth 0.
   error_code check_top_entry(std::string_view name) {
-    if (depth_ != 0 || !opts_.expected_name) return {};
-    if (top_entries_ != 0 || name != *opts_.expected_name)
-      return make_error_code(errc::unrequested_name);
-    return {};
+    if (depth_ != 0 || opts_.expected_names.empty()) return {};
+    for (auto i = next_expected_; i < opts_.expected_names.size(); ++i) {
+      if (opts_.expected_names[i] == name) {
+        next_expected_ = i + 1;
+        return {};
+      }
+    }
+    return make_error_code(errc::unrequested_name);
   }
 
   sink_action step(byte_view& in) {
@@ -293,6 +306,7 @@ class sink {
       if (pending_times_) return fail(make_error_code(errc::unexpected_record));
       peer_message_.assign(line.substr(1));
       if (line[0] == '\2') return fail(make_error_code(errc::peer_error), peer_message_, false);
+      if (depth_ == 0) ++top_warnings_;
       sink_action a;
       a.type = sink_action::kind::warning;
       a.ec = make_error_code(errc::peer_warning);
@@ -360,6 +374,8 @@ class sink {
   std::uint64_t remaining_ = 0;
   std::size_t depth_ = 0;
   std::size_t top_entries_ = 0;
+  std::size_t top_warnings_ = 0;
+  std::size_t next_expected_ = 0;
   std::optional<times_record> pending_times_;
   std::optional<times_record> file_times_;
   std::vector<std::optional<times_record>> dir_times_;

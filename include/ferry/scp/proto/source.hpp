@@ -35,7 +35,10 @@
 namespace ferry::scp::proto {
 
 struct source_entry {
-  enum class kind { file, directory, end_directory };
+  // error: an entry that could not be sent (missing, unreadable, not a regular file); `name` is
+  // the message. It goes to the peer as a warning line (scp.c source(): run_err then continue)
+  // and no acknowledgement is awaited for it.
+  enum class kind { file, directory, end_directory, error };
   kind type = kind::file;
   std::string name;
   std::uint32_t mode = 0644;
@@ -51,6 +54,9 @@ struct source_entry {
     return {kind::directory, std::move(name), mode, 0, t};
   }
   static source_entry end_directory() { return {kind::end_directory, {}, 0, 0, std::nullopt}; }
+  static source_entry error(std::string message) {
+    return {kind::error, std::move(message), 0, 0, std::nullopt};
+  }
 };
 
 struct source_options {
@@ -150,6 +156,7 @@ class source {
   source_action send_record_of(const source_entry& e) {
     record r;
     switch (e.type) {
+      case source_entry::kind::error: return fail(make_error_code(errc::bad_entry));
       case source_entry::kind::file: r = file_record{e.mode, e.size, e.name}; break;
       case source_entry::kind::directory: r = directory_record{e.mode, e.name}; break;
       case source_entry::kind::end_directory: r = end_directory_record{}; break;
@@ -180,6 +187,13 @@ class source {
         if (current_.type == source_entry::kind::directory) ++skip_depth_;
         if (current_.type == source_entry::kind::end_directory) --skip_depth_;
         continue;
+      }
+      if (current_.type == source_entry::kind::error) {
+        std::string line;
+        format_error_ack(false, "scp: " + current_.name, line);
+        auto a = send(line);
+        state_ = state::next_entry;  // nothing answers a warning line
+        return a;
       }
       if (current_.type == source_entry::kind::end_directory && depth_ == 0)
         return fail(make_error_code(errc::bad_entry), "end of a directory that was not entered");
@@ -222,6 +236,7 @@ class source {
       }
       case source_entry::kind::directory: ++depth_; break;
       case source_entry::kind::end_directory: --depth_; break;
+      case source_entry::kind::error: break;  // never awaits an acknowledgement
     }
     state_ = state::next_entry;
     return next_entry();
@@ -230,6 +245,9 @@ class source {
   // scp.c response() returning -1: the entry is skipped, the transfer goes on.
   source_action on_warning(std::string_view msg) {
     peer_message_.assign(msg);
+    // scp.c toremote(): an error answering the sink's start ends the copy (the sink refused the
+    // target, e.g. -d and not a directory, and exits).
+    if (waiting_for_ == waiting::start) return fail(make_error_code(errc::peer_error), peer_message_);
     source_action a;
     a.type = source_action::kind::warning;
     a.ec = make_error_code(errc::peer_warning);
