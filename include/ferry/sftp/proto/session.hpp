@@ -112,6 +112,19 @@ class request_tracker {
     return fits ? error_code{} : make_error_code(errc::unexpected_message);
   }
 
+  // The same check from a reply's id and reply_kind bit (reply_kind::of_type of its type byte),
+  // for a client that has not decoded the body yet. errc::unexpected_message as above.
+  error_code complete(std::uint32_t id, unsigned kind) {
+    auto it = pending_.find(id);
+    if (it == pending_.end() || kind == 0) return make_error_code(errc::unexpected_message);
+    bool fits = (it->second & kind) != 0;
+    pending_.erase(it);
+    return fits ? error_code{} : make_error_code(errc::unexpected_message);
+  }
+
+  // Whether a reply for id is still owed.
+  bool is_outstanding(std::uint32_t id) const noexcept { return pending_.count(id) != 0; }
+
   std::size_t outstanding() const noexcept { return pending_.size(); }
 
  private:
