@@ -1,0 +1,115 @@
+// What the ferry-sftp-server interop suites share: finding the program, running OpenSSH's sftp in
+// batch mode against it (directly with -D, or through a private sshd whose `Subsystem sftp` is
+// ferry-sftp-server), and making test files of given sizes with deterministic contents.
+#pragma once
+
+#include "interop/sshd_fixture.hpp"
+#include "support/process.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ferry::sftp_interop {
+
+namespace fs = std::filesystem;
+using ferry_test_support::process;
+using ferry_test_support::read_file;
+using ferry_test_support::temp_dir;
+using ferry_test_support::write_file;
+
+// $FERRY_SFTP_SERVER, else the program built beside this test (build/examples/ferry-sftp-server).
+inline std::string server_program() {
+  if (const char* env = std::getenv("FERRY_SFTP_SERVER")) return env;
+  std::error_code ec;
+  auto self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto p = self.parent_path().parent_path() / "examples" / "ferry-sftp-server";
+    if (fs::exists(p)) return p.string();
+  }
+  throw std::runtime_error("ferry-sftp-server not found (build it, or set FERRY_SFTP_SERVER)");
+}
+
+inline std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+struct run_result {
+  int status = -1;
+  std::string output;
+};
+
+// Runs a shell command line in dir with its output captured.
+inline run_result run_shell(const fs::path& dir, const std::string& command,
+                            std::chrono::seconds timeout = std::chrono::seconds{120}) {
+  temp_dir logs{"ferry-sftp-log-"};
+  auto log = logs / "out.log";
+  process p{{"/bin/sh", "-c", "cd " + quote(dir.string()) + " && " + command}, log};
+  int status = p.wait(timeout);
+  return {status, read_file(log)};
+}
+
+// `sftp -b batch -D "ferry-sftp-server args"` run in dir (the server's start directory is dir too).
+inline run_result sftp_direct(const fs::path& dir, const std::string& batch,
+                              const std::string& server_args = "") {
+  temp_dir b{"ferry-sftp-batch-"};
+  write_file(b / "batch", batch);
+  std::string server = server_program();
+  if (!server_args.empty()) server += " " + server_args;
+  return run_shell(dir, "sftp -b " + quote((b / "batch").string()) + " -D " + quote(server) +
+                            " 2>&1");
+}
+
+// Deterministic, incompressible-looking contents (xorshift), so a misplaced block is caught.
+inline void make_file(const fs::path& p, std::uint64_t size, std::uint64_t seed = 1) {
+  std::ofstream out{p, std::ios::binary};
+  std::uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+  std::vector<char> buf(1 << 20);
+  while (size > 0) {
+    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(size, buf.size()));
+    for (std::size_t i = 0; i < n; i += 8) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      for (std::size_t k = 0; k < 8 && i + k < n; ++k) buf[i + k] = static_cast<char>(x >> (8 * k));
+    }
+    out.write(buf.data(), static_cast<std::streamsize>(n));
+    size -= n;
+  }
+}
+
+// Byte-for-byte comparison that does not hold two large files in memory.
+inline bool same_file(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  if (fs::file_size(a, ec) != fs::file_size(b, ec) || ec) return false;
+  std::ifstream x{a, std::ios::binary}, y{b, std::ios::binary};
+  std::vector<char> p(1 << 20), q(1 << 20);
+  while (x && y) {
+    x.read(p.data(), static_cast<std::streamsize>(p.size()));
+    y.read(q.data(), static_cast<std::streamsize>(q.size()));
+    if (x.gcount() != y.gcount()) return false;
+    if (!std::equal(p.begin(), p.begin() + x.gcount(), q.begin())) return false;
+  }
+  return true;
+}
+
+// A directory on tmpfs when there is one (large transfers), else the system temp dir.
+inline std::string big_temp_prefix() {
+  std::error_code ec;
+  if (fs::is_directory("/dev/shm", ec)) return "/dev/shm/ferry-sftp-big-";
+  return "ferry-sftp-big-";
+}
+
+}  // namespace ferry::sftp_interop
