@@ -6,6 +6,7 @@
 #include "interop/sshd_fixture.hpp"
 #include "support/process.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,6 +14,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <thread>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -111,5 +114,53 @@ inline std::string big_temp_prefix() {
   if (fs::is_directory("/dev/shm", ec)) return "/dev/shm/ferry-sftp-big-";
   return "ferry-sftp-big-";
 }
+
+// A private sshd on 127.0.0.1 whose `Subsystem sftp` is ferry-sftp-server (with subsystem_args),
+// logging in root with a fresh ed25519 key. Host key and user key come from the shared fixture's
+// keygen; the process is stopped by its pid when this goes out of scope.
+class sshd_with_ferry_sftp {
+ public:
+  explicit sshd_with_ferry_sftp(const std::string& subsystem_args = "") {
+    ::mkdir("/run/sshd", 0755);
+    auto host = interop::keygen(dir_, "host_ed25519", "ed25519");
+    user_key_ = interop::keygen(dir_, "user_ed25519", "ed25519");
+    fs::copy_file(user_key_.string() + ".pub", dir_ / "authorized_keys");
+    port_ = ferry_test_support::free_port();
+    std::string subsystem = server_program();
+    if (!subsystem_args.empty()) subsystem += " " + subsystem_args;
+    std::string conf = "ListenAddress 127.0.0.1:" + std::to_string(port_) + "\n";
+    conf += "HostKey " + host.string() + "\n";
+    conf += "AuthorizedKeysFile " + (dir_ / "authorized_keys").string() + "\n";
+    conf += "PidFile " + (dir_ / "sshd.pid").string() + "\n";
+    conf += "UsePAM no\nStrictModes no\nPermitRootLogin yes\nLogLevel ERROR\n";
+    conf += "Subsystem sftp " + subsystem + "\n";
+    write_file(dir_ / "sshd_config", conf);
+    proc_ = std::make_unique<process>(
+        std::vector<std::string>{"/usr/sbin/sshd", "-D", "-e", "-f", (dir_ / "sshd_config").string()},
+        dir_ / "sshd.log");
+    for (int i = 0; i < 400 && !ferry_test_support::port_open(port_); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    if (!ferry_test_support::port_open(port_))
+      throw std::runtime_error("sshd did not start: " + read_file(dir_ / "sshd.log"));
+  }
+
+  // OpenSSH's sftp in batch mode through this sshd, run in dir.
+  run_result sftp(const fs::path& dir, const std::string& batch) const {
+    temp_dir b{"ferry-sftp-batch-"};
+    write_file(b / "batch", batch);
+    return run_shell(dir, "sftp -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no "
+                          "-o UserKnownHostsFile=/dev/null -i " + quote(user_key_.string()) +
+                          " -P " + std::to_string(port_) + " -b " + quote((b / "batch").string()) +
+                          " root@127.0.0.1 2>&1");
+  }
+
+  std::string log() const { return read_file(dir_ / "sshd.log"); }
+
+ private:
+  temp_dir dir_{"ferry-sftp-sshd-"};
+  fs::path user_key_;
+  unsigned short port_ = 0;
+  std::unique_ptr<process> proc_;
+};
 
 }  // namespace ferry::sftp_interop
