@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Side-by-side FTP/FTPS throughput: curl <-> vsftpd against curl <-> ferry's example ftp_server,
-# plain and explicit FTPS (both servers require TLS session reuse on data connections), get and
-# put, on tmpfs. Pairs run alternately; medians with min-max are printed in MB/s, plus ratios.
+# Side-by-side FTP/FTPS throughput: curl <-> vsftpd against curl <-> ferry's example ftp_server
+# and ferry-ftp <-> ftp_server, plain and explicit FTPS (both servers require TLS session reuse on
+# data connections), get and put, on tmpfs. Runs alternate; medians with min-max are printed in
+# MB/s, plus ratios to curl <-> vsftpd. ferry-ftp's figure is the file size over the program's
+# whole run (connect and login included), so it slightly understates the transfer rate.
 #
 #   bench/ftp_bench.sh BUILD_DIR [SIZE_MB=1024] [RUNS=3]
 #
-# BUILD_DIR holds examples/ftp_server (build it with -DCMAKE_BUILD_TYPE=Release). Needs vsftpd,
+# BUILD_DIR holds examples/ftp_server and examples/ferry-ftp (build them with -DCMAKE_BUILD_TYPE=Release). Needs vsftpd,
 # curl and openssl. Runs as root (vsftpd). Everything lives in a temp dir under /dev/shm and every
 # process started here is stopped by its pid on exit.
 set -euo pipefail
@@ -15,6 +17,8 @@ size_mb=${2:-1024}
 runs=${3:-3}
 server=$build/examples/ftp_server
 [[ -x $server ]] || { echo "no $server" >&2; exit 1; }
+client=$build/examples/ferry-ftp
+[[ -x $client ]] || { echo "no $client" >&2; exit 1; }
 
 work=$(mktemp -d /dev/shm/ferry-ftp-bench-XXXXXX)
 pids=()
@@ -71,9 +75,25 @@ fport=$(free_port)
 pids+=($!)
 wait_port "$vport" && wait_port "$fport" || { echo "servers did not start" >&2; exit 1; }
 
+# One ferry-ftp run in MB/s: the file size over the wall time of the whole program.
+measure_ferry_ftp() {  # op tls
+  local url="ftp://bench:bench@127.0.0.1:$fport" tls=() t0 t1
+  [[ $2 == ftps ]] && tls=(--tls --insecure)
+  t0=$(date +%s.%N)
+  if [[ $1 == get ]]; then
+    "$client" -q "${tls[@]}" get "$url/file" /dev/null
+  else
+    "$client" -q "${tls[@]}" put "$work/local/file" "$url/up-$RANDOM"
+  fi
+  t1=$(date +%s.%N)
+  rm -f "$work"/ferry/up-*
+  awk -v b=$((size_mb * 1024 * 1024)) -v a="$t0" -v z="$t1" 'BEGIN { printf "%.0f", b / (z - a) / 1e6 }'
+}
+
 # One measurement in MB/s (10^6 bytes per second).
 measure() {  # server op tls
   local url auth tls=() speed
+  if [[ $1 == ferry-ftp ]]; then measure_ferry_ftp "$2" "$3"; return; fi
   if [[ $1 == vsftpd ]]; then url="ftp://127.0.0.1:$vport/pub"; auth=anonymous:x
   else url="ftp://127.0.0.1:$fport"; auth=bench:bench; fi
   [[ $3 == ftps ]] && tls=(--ssl-reqd -k)
@@ -89,17 +109,22 @@ measure() {  # server op tls
 stats() { sort -n | awk '{ a[NR] = $1 } END { printf "%d (%d-%d)", a[int((NR + 1) / 2)], a[1], a[NR] }'; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-printf "%-10s %-4s %-22s %-22s %s\n" mode op "curl<->vsftpd MB/s" "curl<->ferry MB/s" "ferry/vsftpd"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+printf "%-6s %-4s %-20s %-20s %-24s %-14s %s\n" mode op "curl<->vsftpd MB/s" "curl<->ferry MB/s" \
+  "ferry-ftp<->ferry MB/s" "ferry/vsftpd" "ferry-ftp+ferry/vsftpd"
 for tls in ftp ftps; do
   for op in get put; do
-    v=(); f=()
+    v=(); f=(); c=()
     for _ in $(seq "$runs"); do
       v+=("$(measure vsftpd $op $tls)")
       f+=("$(measure ferry $op $tls)")
+      c+=("$(measure ferry-ftp $op $tls)")
     done
     vm=$(printf "%s\n" "${v[@]}" | median)
     fm=$(printf "%s\n" "${f[@]}" | median)
-    printf "%-10s %-4s %-22s %-22s %s\n" "$tls" "$op" "$(printf "%s\n" "${v[@]}" | stats)" \
-      "$(printf "%s\n" "${f[@]}" | stats)" "$(awk -v a="$fm" -v b="$vm" 'BEGIN { printf "%.2f", a / b }')"
+    cm=$(printf "%s\n" "${c[@]}" | median)
+    printf "%-6s %-4s %-20s %-20s %-24s %-14s %s\n" "$tls" "$op" "$(printf "%s\n" "${v[@]}" | stats)" \
+      "$(printf "%s\n" "${f[@]}" | stats)" "$(printf "%s\n" "${c[@]}" | stats)" \
+      "$(ratio "$fm" "$vm")" "$(ratio "$cm" "$vm")"
   done
 done
