@@ -30,9 +30,19 @@ inline const boost::system::error_category& open_failure_category() noexcept {
   return cat;
 }
 
+
+}  // namespace ferry::ssh
+
+namespace ferry::ssh::proto {
+// Found by ADL for open_failure_reason (declared in proto).
 inline error_code make_error_code(open_failure_reason r) noexcept {
-  return {static_cast<int>(r), open_failure_category()};
+  return {static_cast<int>(r), ssh::open_failure_category()};
 }
+}  // namespace ferry::ssh::proto
+
+namespace ferry::ssh {
+
+using proto::make_error_code;
 
 enum class channel_errc {
   request_failed = 1,   // the peer answered a channel or global request with FAILURE
