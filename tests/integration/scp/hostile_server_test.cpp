@@ -51,7 +51,9 @@ outcome download_from(std::string script, std::vector<std::string> requested, bo
     mkdir(local, "/target", 0750);
     mkdir(local, "/outside", 0755);
     put(local, "/outside/keep", "keep");
-    auto [a, b] = test::make_stream_pair(ioc.get_executor());
+    auto ends = test::make_stream_pair(ioc.get_executor());
+    auto& a = ends.first;
+    auto& b = ends.second;
     auto bytes = to_bytes(script);
     asio::async_write(b, asio::buffer(bytes), [&b](error_code, std::size_t) { b.shutdown_send(); });
     scp::client_options o;

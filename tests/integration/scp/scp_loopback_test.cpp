@@ -273,7 +273,9 @@ TEST(scp_loopback, every_io_failure_ends_the_transfer_cleanly) {
       put(local, "/t/a", "aaaa");
       put(local, "/t/b", std::string(70000, 'b'));
       test::fail_count fc{n};
-      auto [a, b] = test::make_stream_pair(ioc.get_executor(), &fc);
+      auto ends = test::make_stream_pair(ioc.get_executor(), &fc);
+      auto& a = ends.first;
+      auto& b = ends.second;
       scp::server<fs::memory_filesystem> srv{remote};
       bool done = false;
       srv.async_run(b, "scp -r -t .", [&](error_code, int) {
