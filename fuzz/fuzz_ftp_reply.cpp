@@ -1,10 +1,11 @@
 // Feeds arbitrary bytes to the FTP reply parser (RFC 959 §4.2), split where the input says, and
-// runs the reply-text parsers (227, 229, 257, 213, FEAT) on every reply. The parser must stay
+// runs the reply-text parsers (227, 229, 257, 213 SIZE/MDTM/HASH, FEAT) on every reply. The parser must stay
 // within its caps, split reads must give the same replies as one read, and every value a parser
 // accepts must survive a format → parse round trip.
 #include <ferry/ftp/proto/address.hpp>
 #include <ferry/ftp/proto/feat.hpp>
 #include <ferry/ftp/proto/reply.hpp>
+#include <ferry/ftp/proto/server_arguments.hpp>
 #include <ferry/ftp/proto/values.hpp>
 
 #include <cstdlib>
@@ -55,6 +56,14 @@ void check_texts(const ferry::ftp::reply& r) {
   parse_size_reply(text, size);
   std::chrono::sys_seconds t{};
   parse_mdtm_reply(text, t);
+  hash_reply h;
+  if (parse_hash_reply(text, h)) {
+    hash_reply back;
+    if (h.end < h.start || h.hex.size() != hash_hex_length(h.algorithm)) std::abort();
+    if (!parse_hash_reply(format_hash_reply_text(h.algorithm, h.start, h.end, h.hex, h.path), back) ||
+        !(back == h))
+      std::abort();
+  }
   auto f = parse_feat(r);
   if (!f.items.empty()) {
     ferry::ftp::reply_parser p;

@@ -40,6 +40,10 @@ const EVP_MD* md(hash_alg a) {
       static EVP_MD* m = fetch_or_throw<EVP_MD>(EVP_MD_fetch, "SHA512");
       return m;
     }
+    case hash_alg::md5: {
+      static EVP_MD* m = fetch_or_throw<EVP_MD>(EVP_MD_fetch, "MD5");
+      return m;
+    }
   }
   throw_crypto("unknown hash");
 }

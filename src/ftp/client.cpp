@@ -748,6 +748,30 @@ client::awaitable<client::result<reply>> client::do_raw(std::string verb, std::s
   co_return result<reply>{ec, std::move(r)};
 }
 
+client::awaitable<client::result<hash_reply>> client::do_hash(std::string path, hash_options opts) {
+  using R = result<hash_reply>;
+  reply r;
+  if (opts.algorithm) {
+    // draft-bryan-ftpext-hash-02 §4: OPTS HASH <name> selects the algorithm, 200 on success.
+    std::string arg = "HASH " + std::string{hash_name_text(*opts.algorithm)};
+    if (auto ec = co_await command("OPTS", arg, r)) co_return R{ec, {}};
+    if (!r.completion()) co_return R{unwanted(r), {}};
+  }
+  if (opts.range) {
+    // draft-bryan-ftp-range: RANG <start> <end>, 350 when accepted.
+    std::string arg = std::to_string(opts.range->first) + " " + std::to_string(opts.range->second);
+    if (auto ec = co_await command("RANG", arg, r)) co_return R{ec, {}};
+    if (r.code != 350) co_return R{unwanted(r), {}};
+  }
+  if (auto ec = co_await command("HASH", path, r)) co_return R{ec, {}};
+  if (r.code != 213) co_return R{unwanted(r), {}};
+  hash_reply h;
+  if (!parse_hash_reply(r.text(), h)) co_return R{make_error_code(errc::bad_reply), {}};
+  if (opts.algorithm && h.algorithm != *opts.algorithm)
+    co_return R{make_error_code(errc::unexpected_reply), {}};
+  co_return R{error_code{}, std::move(h)};
+}
+
 }  // namespace ferry::ftp
 
 FERRY_COROUTINE_NO_SANITIZE_FUNCTION_END

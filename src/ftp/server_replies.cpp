@@ -51,7 +51,7 @@ std::string feat_reply(bool tls, const mlst_facts& facts, hash_name hash) {
   f.items["UTF8"] = "";                               // RFC 2640 §3.3
   f.items["RANG"] = "STREAM";                         // draft-bryan-ftp-range
   std::string h;
-  for (auto n : {hash_name::sha1, hash_name::sha256, hash_name::sha512}) {
+  for (auto n : {hash_name::sha1, hash_name::sha256, hash_name::sha512, hash_name::md5}) {
     if (!h.empty()) h += ';';
     h += hash_name_text(n);
     if (n == hash) h += '*';

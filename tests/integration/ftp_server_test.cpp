@@ -10,6 +10,7 @@
 #include <ferry/ftp/client.hpp>
 #include <ferry/test/random.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -609,6 +610,62 @@ TEST(ftp_server, hash_reports_the_sha256_of_a_file_and_of_a_range) {
   r = c.command_text("HASH h.bin");
   EXPECT_EQ(r.substr(0, 10), "213 SHA-1 ");
   EXPECT_EQ(c.command("OPTS HASH MD4"), 501);
+  // MD5 (draft-bryan-ftpext-hash-02 lists it; clients ask for it), also over a RANG range.
+  EXPECT_EQ(c.command("OPTS HASH MD5"), 200);
+  r = c.command_text("HASH h.bin");
+  EXPECT_EQ(r, "213 MD5 0-299999 " + hex(crypto::hash(crypto::hash_alg::md5, as_bytes(data))) + " h.bin\r\n");
+  EXPECT_EQ(c.command("RANG 5 1004"), 350);
+  r = c.command_text("HASH h.bin");
+  EXPECT_EQ(r, "213 MD5 5-1004 " +
+                   hex(crypto::hash(crypto::hash_alg::md5, as_bytes(std::string_view{data}.substr(5, 1000)))) +
+                   " h.bin\r\n");
+}
+
+TEST(ftp_server, client_hash_asks_for_md5_and_sha1_of_files_and_ranges) {
+  std::shared_ptr<fs::memory_core> core;
+  running_server<fs::memory_filesystem> srv{memory_backend(&core), fast_options()};
+  auto data = payload(100000, 9);
+  put(*core, "/h.bin", data);
+  auto hex = [](const bytes& d) {
+    std::string s;
+    char b[3];
+    for (auto x : d) {
+      std::snprintf(b, sizeof b, "%02x", x);
+      s += b;
+    }
+    return s;
+  };
+  run_coroutine([&](asio::io_context& ioc) -> asio::awaitable<void> {
+    ftp::client c{ioc.get_executor()};
+    co_await c.async_connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), srv.port()}, use_awaitable);
+    co_await c.async_login("user", "secret", use_awaitable);
+    EXPECT_NE(c.server_features().params("HASH").find("MD5"), std::string::npos);
+    ftp::hash_options md5;
+    md5.algorithm = ftp::hash_name::md5;
+    auto h = co_await c.async_hash("h.bin", md5, use_awaitable);
+    EXPECT_EQ(h.algorithm, ftp::hash_name::md5);
+    EXPECT_EQ(h.start, 0u);
+    EXPECT_EQ(h.end, data.size() - 1);
+    EXPECT_EQ(h.hex, hex(crypto::hash(crypto::hash_alg::md5, as_bytes(data))));
+    EXPECT_EQ(h.path, "h.bin");
+    ftp::hash_options part;
+    part.range = std::pair<std::uint64_t, std::uint64_t>{100, 199};
+    h = co_await c.async_hash("h.bin", part, use_awaitable);  // still MD5: OPTS HASH stays
+    EXPECT_EQ(h.algorithm, ftp::hash_name::md5);
+    EXPECT_EQ(h.start, 100u);
+    EXPECT_EQ(h.end, 199u);
+    EXPECT_EQ(h.hex, hex(crypto::hash(crypto::hash_alg::md5, as_bytes(std::string_view{data}.substr(100, 100)))));
+    ftp::hash_options sha1;
+    sha1.algorithm = ftp::hash_name::sha1;
+    h = co_await c.async_hash("h.bin", sha1, use_awaitable);
+    EXPECT_EQ(h.hex, hex(crypto::hash(crypto::hash_alg::sha1, as_bytes(data))));
+    ftp::hash_options defaults;
+    auto nothrow = asio::as_tuple(use_awaitable);
+    auto [ec, none] = co_await c.async_hash("missing.bin", defaults, nothrow);
+    (void)none;
+    EXPECT_EQ(ec.value(), 550);
+    co_await c.async_quit(use_awaitable);
+  });
 }
 
 TEST(ftp_server, rfc959_commands_without_data_connections_answer_as_specified) {

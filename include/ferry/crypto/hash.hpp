@@ -10,7 +10,8 @@ struct evp_md_ctx_st;
 
 namespace ferry::crypto {
 
-enum class hash_alg { sha1, sha256, sha384, sha512 };
+// md5 is for interoperability only (FTP HASH, draft-bryan-ftpext-hash), never for security.
+enum class hash_alg { sha1, sha256, sha384, sha512, md5 };
 
 inline constexpr std::size_t max_digest_size = 64;
 
@@ -20,6 +21,7 @@ constexpr std::size_t digest_size(hash_alg a) noexcept {
     case hash_alg::sha256: return 32;
     case hash_alg::sha384: return 48;
     case hash_alg::sha512: return 64;
+    case hash_alg::md5: return 16;
   }
   return 0;
 }

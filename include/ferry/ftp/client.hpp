@@ -32,6 +32,7 @@
 #include <ferry/ftp/proto/feat.hpp>
 #include <ferry/ftp/proto/listing.hpp>
 #include <ferry/ftp/proto/reply.hpp>
+#include <ferry/ftp/proto/server_arguments.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -49,6 +50,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -96,6 +98,13 @@ struct transfer_options {
   std::uint64_t offset = 0;  // REST offset (RFC 3659 §5): resume from here
   bool ascii = false;        // TYPE A with CR LF <-> LF conversion (RFC 959 §3.1.1.1)
   progress_handler progress;
+};
+
+// What HASH asks for: the algorithm (OPTS HASH; empty: the server's current one) and an inclusive
+// byte range (RANG; empty: the whole file).
+struct hash_options {
+  std::optional<hash_name> algorithm;
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> range;
 };
 
 class client {
@@ -227,6 +236,12 @@ class client {
   auto async_quit(Token&& token) {
     return launch(do_quit(), std::forward<Token>(token));
   }
+  // HASH (draft-bryan-ftpext-hash-02): the server computes the digest of a file (SHA-1,
+  // SHA-256, SHA-512 or MD5), or of a byte range, and says which bytes it hashed.
+  template <class Token>
+  auto async_hash(std::string path, hash_options opts, Token&& token) {
+    return launch<hash_reply>(do_hash(std::move(path), std::move(opts)), std::forward<Token>(token));
+  }
   // Any command; completes with the reply, whatever its code (error only for I/O and protocol).
   template <class Token>
   auto async_command(std::string verb, std::string argument, Token&& token) {
@@ -304,6 +319,7 @@ class client {
   awaitable<error_code> do_simple(const char* verb, std::string argument, int want_kind);
   awaitable<error_code> do_quit();
   awaitable<result<reply>> do_raw(std::string verb, std::string argument);
+  awaitable<result<hash_reply>> do_hash(std::string path, hash_options opts);
 
   // Forgets everything about a previous connection (a client may connect again).
   void reset_session();

@@ -31,6 +31,33 @@ TEST(hash, fips_180_2_examples_match) {
   }
 }
 
+// RFC 1321 §A.5: the MD5 test suite (whole and fed one byte at a time).
+TEST(hash, md5_rfc_1321_test_suite_matches) {
+  struct {
+    const char* msg;
+    const char* md;
+  } cases[] = {
+      {"", "d41d8cd98f00b204e9800998ecf8427e"},
+      {"a", "0cc175b9c0f1b6a831c399e269772661"},
+      {"abc", "900150983cd24fb0d6963f7d28e17f72"},
+      {"message digest", "f96b697d7cb7938d525a2f31aaf161d0"},
+      {"abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b"},
+      {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+       "d174ab98d277d9f5a5611c2c9f419d9f"},
+      {"12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+       "57edf4a22be3c955ac49da2e2107b67a"},
+  };
+  EXPECT_EQ(digest_size(hash_alg::md5), 16u);
+  for (const auto& c : cases) {
+    std::string m = c.msg;
+    byte_view msg{reinterpret_cast<const std::uint8_t*>(m.data()), m.size()};
+    EXPECT_EQ(to_hex(hash(hash_alg::md5, msg)), c.md) << m;
+    hasher h{hash_alg::md5};
+    for (std::size_t i = 0; i < msg.size(); ++i) h.update(msg.subspan(i, 1));
+    EXPECT_EQ(to_hex(h.final()), c.md) << m;
+  }
+}
+
 // FIPS 180-2 A.3 / B.3 / C.3 / D.3: one million 'a', fed in uneven pieces to exercise update().
 TEST(hash, million_a_fed_incrementally_matches) {
   struct {

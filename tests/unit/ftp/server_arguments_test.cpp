@@ -84,8 +84,31 @@ TEST(ftp_server_arguments, hash_names_and_reply_text_follow_the_draft) {
   EXPECT_EQ(parse_hash_name("sha-256"), hash_name::sha256);
   EXPECT_EQ(parse_hash_name("SHA-1"), hash_name::sha1);
   EXPECT_EQ(parse_hash_name("SHA-512"), hash_name::sha512);
-  EXPECT_FALSE(parse_hash_name("MD5"));
+  EXPECT_EQ(parse_hash_name("md5"), hash_name::md5);
+  EXPECT_EQ(hash_name_text(hash_name::md5), "MD5");
+  EXPECT_FALSE(parse_hash_name("MD4"));
+  EXPECT_FALSE(parse_hash_name("SHA-384"));
   EXPECT_EQ(format_hash_reply_text(hash_name::sha256, 0, 9, "abcd", "f"), "SHA-256 0-9 abcd f");
+}
+
+TEST(ftp_server_arguments, hash_reply_parses_and_round_trips) {
+  hash_reply r;
+  ASSERT_TRUE(parse_hash_reply("MD5 0-2 900150983CD24FB0D6963F7D28E17F72 dir/a b.txt", r));
+  EXPECT_EQ(r.algorithm, hash_name::md5);
+  EXPECT_EQ(r.start, 0u);
+  EXPECT_EQ(r.end, 2u);
+  EXPECT_EQ(r.hex, "900150983cd24fb0d6963f7d28e17f72");
+  EXPECT_EQ(r.path, "dir/a b.txt");
+  hash_reply back;
+  ASSERT_TRUE(parse_hash_reply(format_hash_reply_text(r.algorithm, r.start, r.end, r.hex, r.path), back));
+  EXPECT_EQ(back, r);
+  std::string sha1(40, 'a');
+  for (auto bad : {std::string{"MD4 0-1 00 f"}, "SHA-1 0-1 " + sha1.substr(1) + " f",
+                   "SHA-1 5-1 " + sha1 + " f", "SHA-1 0+1 " + sha1 + " f",
+                   "SHA-1 0-99999999999999999999 " + sha1 + " f", "SHA-1 0-1 " + std::string(39, 'a') + "g f",
+                   std::string{"SHA-1"}, std::string{""}}) {
+    EXPECT_FALSE(parse_hash_reply(bad, r)) << bad;
+  }
 }
 
 TEST(ftp_server_arguments, mlst_fact_selection_round_trips) {
@@ -118,7 +141,7 @@ TEST(ftp_server_replies, feat_lists_tls_only_when_configured) {
   EXPECT_TRUE(f.has("PBSZ"));
   EXPECT_TRUE(f.has("EPSV"));
   EXPECT_EQ(f.params("REST"), "STREAM");
-  EXPECT_EQ(f.params("HASH"), "SHA-1;SHA-256*;SHA-512");
+  EXPECT_EQ(f.params("HASH"), "SHA-1;SHA-256*;SHA-512;MD5");
   reply_parser q;
   q.feed(feat_reply(false, {}, hash_name::sha1), ec);
   ASSERT_TRUE(q.has_reply());

@@ -106,7 +106,8 @@ inline std::string strip_telnet(std::string_view in) {
 }
 
 // HASH algorithm names (draft-bryan-ftpext-hash-02 §3, the IANA hash function textual names).
-enum class hash_name { sha1, sha256, sha512 };
+// MD5 is there because clients ask for it (the draft lists it); it proves no integrity.
+enum class hash_name { sha1, sha256, sha512, md5 };
 
 inline std::optional<hash_name> parse_hash_name(std::string_view s) {
   std::string u;
@@ -114,6 +115,7 @@ inline std::optional<hash_name> parse_hash_name(std::string_view s) {
   if (u == "SHA-1") return hash_name::sha1;
   if (u == "SHA-256") return hash_name::sha256;
   if (u == "SHA-512") return hash_name::sha512;
+  if (u == "MD5") return hash_name::md5;
   return std::nullopt;
 }
 
@@ -122,6 +124,7 @@ inline std::string_view hash_name_text(hash_name h) {
     case hash_name::sha1: return "SHA-1";
     case hash_name::sha256: return "SHA-256";
     case hash_name::sha512: return "SHA-512";
+    case hash_name::md5: return "MD5";
   }
   return "";
 }
@@ -140,6 +143,67 @@ inline std::string format_hash_reply_text(hash_name h, std::uint64_t start, std:
   s += ' ';
   s += path;
   return s;
+}
+
+// The 213 reply to HASH parsed: "<alg> <start>-<end> <hex> <path>" (draft-bryan-ftpext-hash-02
+// §3.1). The path is the rest of the line (it may hold spaces); the hex digest must have the
+// algorithm's length.
+struct hash_reply {
+  hash_name algorithm = hash_name::sha256;
+  std::uint64_t start = 0;
+  std::uint64_t end = 0;
+  std::string hex;  // lower case
+  std::string path;
+  bool operator==(const hash_reply&) const = default;
+};
+
+inline std::size_t hash_hex_length(hash_name h) noexcept {
+  switch (h) {
+    case hash_name::sha1: return 40;
+    case hash_name::sha256: return 64;
+    case hash_name::sha512: return 128;
+    case hash_name::md5: return 32;
+  }
+  return 0;
+}
+
+inline bool parse_hash_reply(std::string_view text, hash_reply& out) {
+  auto field = [&text]() {
+    auto sp = text.find(' ');
+    auto f = text.substr(0, sp);
+    text = sp == std::string_view::npos ? std::string_view{} : text.substr(sp + 1);
+    return f;
+  };
+  auto number = [](std::string_view s, std::uint64_t& v) {
+    if (s.empty() || s.size() > 20) return false;
+    v = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+      auto d = std::uint64_t(c - '0');
+      if (v > (UINT64_MAX - d) / 10) return false;
+      v = v * 10 + d;
+    }
+    return true;
+  };
+  hash_reply r;
+  auto alg = parse_hash_name(field());
+  if (!alg) return false;
+  r.algorithm = *alg;
+  auto range = field();
+  auto dash = range.find('-');
+  if (dash == std::string_view::npos || !number(range.substr(0, dash), r.start) ||
+      !number(range.substr(dash + 1), r.end) || r.end < r.start)
+    return false;
+  auto hex = field();
+  if (hex.size() != hash_hex_length(r.algorithm)) return false;
+  for (char c : hex) {
+    if (c >= 'A' && c <= 'F') c = char(c + 32);
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    r.hex += c;
+  }
+  r.path = std::string{text};
+  out = std::move(r);
+  return true;
 }
 
 // A name that may go into a reply or a listing line: CR or LF would end the line and let a file

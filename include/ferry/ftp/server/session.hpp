@@ -1441,9 +1441,13 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
     if (!attrs.is_regular()) co_return co_await reply(550, "Not a plain file.");
     auto [oec, h] = co_await fs_->async_open(path, fs::open_mode::read_only(), nothrow);
     if (oec) co_return co_await reply_fs_error(oec);
-    crypto::hash_alg alg = hash_ == hash_name::sha1     ? crypto::hash_alg::sha1
-                           : hash_ == hash_name::sha512 ? crypto::hash_alg::sha512
-                                                        : crypto::hash_alg::sha256;
+    crypto::hash_alg alg = crypto::hash_alg::sha256;
+    switch (hash_) {
+      case hash_name::sha1: alg = crypto::hash_alg::sha1; break;
+      case hash_name::sha256: alg = crypto::hash_alg::sha256; break;
+      case hash_name::sha512: alg = crypto::hash_alg::sha512; break;
+      case hash_name::md5: alg = crypto::hash_alg::md5; break;
+    }
     crypto::hasher hs{alg};
     std::uint64_t start = range ? range->first : 0;
     std::uint64_t stop = range ? std::min<std::uint64_t>(range->second + 1, attrs.size) : attrs.size;
