@@ -410,7 +410,7 @@ class client {
     r.write_to_offset = to_offset;
     return launch(file::ext_status(*s_, std::move(r)), std::forward<Token>(token));
   }
-  // The home directory of user ("" for the session's user).
+  // The home directory of user (PROTOCOL §4.11; OpenSSH's sftp-server needs a user name).
   template <class Token>
   auto async_home_directory(std::string user, Token&& token) {
     proto::home_directory_request r;
