@@ -6,6 +6,7 @@ FERRY_COROUTINE_NO_SANITIZE_FUNCTION_BEGIN
 #include <ferry/crypto/tls.hpp>
 #include <ferry/ftp/server/control.hpp>
 #include <ferry/ftp/server/data_channel.hpp>
+#include <ferry/ftp/server/passive_ports.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/read.hpp>
@@ -99,14 +100,13 @@ error_code data_channel::listen(const asio::ip::address& local, std::uint16_t mi
   if (min == 0 || max < min) {
     acceptor_->bind(ep, ec);
   } else {
-    // Start at a random port in the range so that the next port is not predictable (a port
-    // thief would have to guess it) and concurrent sessions spread out.
-    std::uint32_t span = std::uint32_t(max) - min + 1;
-    std::uint32_t r = 0;
+    // A random walk over the range (server/passive_ports.hpp says why).
+    std::uint64_t r = 0;
     crypto::system_random().fill({reinterpret_cast<std::uint8_t*>(&r), sizeof r});
+    passive_port_order order{min, max, r};
     ec = make_error_code(boost::system::errc::address_in_use);
-    for (std::uint32_t i = 0; i < span && ec; ++i) {
-      ep.port(std::uint16_t(min + (r + i) % span));
+    for (std::uint32_t i = 0; i < order.size() && ec; ++i) {
+      ep.port(order[i]);
       ec = {};
       acceptor_->bind(ep, ec);
     }

@@ -8,6 +8,7 @@
 #include <ferry/crypto/hash.hpp>
 #include <ferry/crypto/tls.hpp>
 #include <ferry/ftp/client.hpp>
+#include <ferry/ftp/proto/address.hpp>
 #include <ferry/test/random.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -18,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 #include <fstream>
 
 using namespace ferry;
@@ -666,6 +668,27 @@ TEST(ftp_server, client_hash_asks_for_md5_and_sha1_of_files_and_ranges) {
     EXPECT_EQ(ec.value(), 550);
     co_await c.async_quit(use_awaitable);
   });
+}
+
+TEST(ftp_server, passive_ports_stay_in_the_configured_range) {
+  auto o = fast_options();
+  o.passive_port_min = 47300;
+  o.passive_port_max = 47319;
+  running_server<fs::memory_filesystem> srv{memory_backend(), o};
+  raw_control c{srv.port()};
+  c.login();
+  std::set<std::uint16_t> seen;
+  for (int i = 0; i < 12; ++i) {
+    auto r = c.command_text("EPSV");
+    ASSERT_EQ(r.substr(0, 4), "229 ") << r;
+    std::uint16_t port = 0;
+    ASSERT_FALSE(ftp::parse_epsv_reply(r.substr(4, r.size() - 6), port)) << r;
+    EXPECT_GE(port, 47300);
+    EXPECT_LE(port, 47319);
+    seen.insert(port);
+  }
+  // Twelve random draws from twenty ports: not all the same one.
+  EXPECT_GT(seen.size(), 1u);
 }
 
 TEST(ftp_server, rfc959_commands_without_data_connections_answer_as_specified) {

@@ -38,7 +38,7 @@ class data_channel : public std::enable_shared_from_this<data_channel> {
   data_channel(const data_channel&) = delete;
   data_channel& operator=(const data_channel&) = delete;
 
-  // Passive: listen on `local` at a port in [min, max] (0/0: any), starting at a random place.
+  // Passive: listen on `local` at a port in [min, max] (0/0: any), tried in a random order.
   error_code listen(const boost::asio::ip::address& local, std::uint16_t min, std::uint16_t max,
                     std::uint16_t& port);
   // Active: connect to target later, from the control connection's local address.
