@@ -1,0 +1,262 @@
+// ferry-server end to end, driven by the real clients: OpenSSH sftp (batch), scp (SFTP mode and
+// -O legacy), ssh, and curl for FTP/FTPS. Every transferred file is compared byte for byte; the
+// jail, read-only mode, refused exec, state persistence, the generated user and a graceful stop are
+// checked from the outside, as a person running the program would see them.
+#include "support/process.hpp"
+#include "support/programs.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace ferry_test_support;
+using namespace std::chrono_literals;
+
+std::string make_data(std::size_t size, unsigned seed) {
+  std::mt19937 rng{seed};
+  std::string s(size, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+// A ferry-server on free loopback ports over a fresh root and state dir, with user alice
+// (password "pw-alice" and the key in dir/userkey), stopped by pid at the end.
+class server_fixture {
+ public:
+  explicit server_fixture(std::vector<std::string> extra = {}, bool with_users = true)
+      : ssh_port_(free_port()), ftp_port_(free_port()) {
+    std::filesystem::create_directories(dir_ / "root");
+    std::filesystem::create_directories(dir_ / "client");
+    if (!std::filesystem::exists(key_path()))
+      run_shell(dir_.path(), "ssh-keygen -q -t ed25519 -N '' -f userkey");
+    start(std::move(extra), with_users);
+  }
+
+  void start(std::vector<std::string> extra, bool with_users) {
+    std::vector<std::string> argv{built_program("ferry-server", "FERRY_SERVER"),
+                                  "--root", (dir_ / "root").string(),
+                                  "--state-dir", (dir_ / "state").string(),
+                                  "--ssh-port", std::to_string(ssh_port_),
+                                  "--ftp-port", std::to_string(ftp_port_),
+                                  "--threads", "2", "--grace", "5"};
+    if (with_users) {
+      for (const char* a : {"--user", "alice:pw-alice", "--authorized-keys"}) argv.push_back(a);
+      argv.push_back(key_path() + ".pub");
+    }
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    server_ = std::make_unique<process>(argv, log_path());
+    auto until = std::chrono::steady_clock::now() + 60s;  // first run makes an RSA-3072 host key
+    while (std::chrono::steady_clock::now() < until) {
+      if (read_file(log_path()).find("\nready\n") != std::string::npos && port_open(ssh_port_)) return;
+      if (!server_->running()) break;
+      std::this_thread::sleep_for(20ms);
+    }
+    throw std::runtime_error("ferry-server did not start:\n" + read_file(log_path()));
+  }
+
+  void restart(std::vector<std::string> extra = {}, bool with_users = true) {
+    server_.reset();
+    start(std::move(extra), with_users);
+  }
+
+  const std::filesystem::path& dir() const { return dir_.path(); }
+  std::filesystem::path root() const { return dir_ / "root"; }
+  std::filesystem::path client() const { return dir_ / "client"; }
+  std::string key_path() const { return (dir_ / "userkey").string(); }
+  std::filesystem::path log_path() const { return dir_ / "server.log"; }
+  std::string log() const { return read_file(log_path()); }
+  process& proc() { return *server_; }
+  std::uint16_t ssh_port() const { return ssh_port_; }
+  std::uint16_t ftp_port() const { return ftp_port_; }
+
+  // Options every OpenSSH client gets: no config, no known_hosts, the test key.
+  std::string ssh_options() const {
+    return "-F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i " +
+           shell_quote(key_path());
+  }
+
+  shell_result sftp_batch(const std::string& batch) {
+    write_file(dir_ / "batch", batch);
+    return run_shell(client(), "sftp -b ../batch -P " + std::to_string(ssh_port_) + " " + ssh_options() +
+                                   " alice@127.0.0.1 2>&1");
+  }
+
+  shell_result scp(const std::string& args) {
+    return run_shell(client(), "scp -q -P " + std::to_string(ssh_port_) + " " + ssh_options() + " " + args + " 2>&1");
+  }
+
+ private:
+  temp_dir dir_{"ferry-server-test-"};
+  std::uint16_t ssh_port_, ftp_port_;
+  std::unique_ptr<process> server_;
+};
+
+TEST(FerryServer, OpenSshSftpBatchMovesFilesOfEveryAwkwardSizeByteForByte) {
+  server_fixture s;
+  std::vector<std::size_t> sizes{0, 1, 32767, 32768, 32769, (1u << 20) + 1, 8u << 20};
+  std::string batch;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    write_file(s.client() / ("f" + std::to_string(i)), make_data(sizes[i], unsigned(i)));
+    batch += "put f" + std::to_string(i) + "\n";
+  }
+  batch += "mkdir sub\nrename f1 sub/moved\nls -l sub\n";
+  for (std::size_t i = 0; i < sizes.size(); ++i)
+    if (i != 1) batch += "get f" + std::to_string(i) + " back" + std::to_string(i) + "\n";
+  batch += "get sub/moved back1\nrm f0\n";
+  auto r = s.sftp_batch(batch);
+  ASSERT_EQ(r.status, 0) << r.output << s.log();
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    auto original = read_file(s.client() / ("f" + std::to_string(i)));
+    EXPECT_EQ(read_file(s.client() / ("back" + std::to_string(i))), original) << "size " << sizes[i];
+  }
+  EXPECT_TRUE(std::filesystem::exists(s.root() / "sub" / "moved"));
+  EXPECT_FALSE(std::filesystem::exists(s.root() / "f0"));
+  EXPECT_NE(s.log().find("ssh login user=alice"), std::string::npos) << s.log();
+}
+
+TEST(FerryServer, ScpLegacyAndSftpModeBothWaysWithTreesAndPreservedModes) {
+  server_fixture s;
+  auto tree = s.client() / "tree";
+  std::filesystem::create_directories(tree / "a" / "b");
+  std::filesystem::create_directories(tree / "empty");
+  write_file(tree / "top.bin", make_data(300000, 7));
+  write_file(tree / "a" / "b" / "deep.bin", make_data(70000, 8));
+  write_file(tree / "a" / "zero", "");
+  write_file(tree / "a" / "name with spaces;$(x)", "odd\n");
+  ::chmod((tree / "top.bin").c_str(), 0640);
+  struct timespec times[2] = {{1600000000, 0}, {1600000000, 0}};
+  ::utimensat(AT_FDCWD, (tree / "top.bin").c_str(), times, 0);
+
+  for (std::string mode : {"-O", ""}) {
+    std::string remote = mode.empty() ? "sftp-tree" : "legacy-tree";
+    auto up = s.scp("-r -p " + mode + " tree alice@127.0.0.1:" + remote);
+    ASSERT_EQ(up.status, 0) << mode << up.output << s.log();
+    EXPECT_EQ(read_file(s.root() / remote / "a" / "b" / "deep.bin"), read_file(tree / "a" / "b" / "deep.bin"));
+    EXPECT_EQ(read_file(s.root() / remote / "a" / "name with spaces;$(x)"), "odd\n");
+    EXPECT_TRUE(std::filesystem::is_directory(s.root() / remote / "empty"));
+    struct stat st {};
+    ASSERT_EQ(::stat((s.root() / remote / "top.bin").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0640u) << mode;
+    EXPECT_EQ(st.st_mtime, 1600000000) << mode;
+
+    auto down = s.scp("-r -p " + mode + " alice@127.0.0.1:" + remote + " back-" + remote);
+    ASSERT_EQ(down.status, 0) << mode << down.output << s.log();
+    EXPECT_EQ(read_file(s.client() / ("back-" + remote) / "top.bin"), read_file(tree / "top.bin"));
+    EXPECT_EQ(read_file(s.client() / ("back-" + remote) / "a" / "zero"), "");
+  }
+  EXPECT_NE(s.log().find("scp upload user=alice"), std::string::npos) << s.log();
+}
+
+TEST(FerryServer, PathsOutsideTheRootAreUnreachable) {
+  server_fixture s;
+  write_file(s.dir() / "secret", "outside\n");
+  std::filesystem::create_symlink(s.dir() / "secret", s.root() / "link-out");
+  auto r = s.sftp_batch("-get ../secret a\n-get /../../secret b\n-get link-out c\ncd /\npwd\n");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(s.client() / "a"));
+  EXPECT_FALSE(std::filesystem::exists(s.client() / "b"));
+  EXPECT_FALSE(std::filesystem::exists(s.client() / "c"));
+  auto legacy = s.scp("-O alice@127.0.0.1:../secret d");
+  EXPECT_NE(legacy.status, 0);
+  EXPECT_FALSE(std::filesystem::exists(s.client() / "d"));
+  auto up = s.scp("-O ../batch alice@127.0.0.1:../escaped");
+  EXPECT_FALSE(std::filesystem::exists(s.dir() / "escaped"));
+  (void)up;
+}
+
+TEST(FerryServer, ExecAndShellAreRefusedWithoutAllowExecAndTheServerKeepsServing) {
+  server_fixture s;
+  auto r = run_shell(s.client(), "ssh -p " + std::to_string(s.ssh_port()) + " " + s.ssh_options() +
+                                     " alice@127.0.0.1 'echo pwned > /tmp/ferry-pwned-$$' 2>&1");
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_NE(s.log().find("exec refused"), std::string::npos) << s.log();
+  write_file(s.client() / "x", "still serving\n");
+  EXPECT_EQ(s.sftp_batch("put x\n").status, 0);
+  EXPECT_EQ(read_file(s.root() / "x"), "still serving\n");
+}
+
+TEST(FerryServer, ReadOnlyServesDownloadsAndRefusesChanges) {
+  server_fixture s{{"--read-only"}};
+  write_file(s.root() / "present", "here\n");
+  write_file(s.client() / "new", "new\n");
+  auto r = s.sftp_batch("get present\n-put new\n-mkdir d\n-rm present\n");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(read_file(s.client() / "present"), "here\n");
+  EXPECT_FALSE(std::filesystem::exists(s.root() / "new"));
+  EXPECT_FALSE(std::filesystem::exists(s.root() / "d"));
+  EXPECT_TRUE(std::filesystem::exists(s.root() / "present"));
+  EXPECT_NE(s.scp("-O new alice@127.0.0.1:new").status, 0);
+  EXPECT_FALSE(std::filesystem::exists(s.root() / "new"));
+}
+
+TEST(FerryServer, CurlMovesFilesOverFtpAndExplicitFtps) {
+  server_fixture s;
+  auto data = make_data(3 << 20, 11);
+  write_file(s.client() / "up.bin", data);
+  std::string base = "ftp://127.0.0.1:" + std::to_string(s.ftp_port()) + "/";
+  auto plain = run_shell(s.client(), "curl -sS -u alice:pw-alice -T up.bin " + base + "plain.bin 2>&1 && "
+                                     "curl -sS -u alice:pw-alice -o plain-back.bin " + base + "plain.bin 2>&1");
+  ASSERT_EQ(plain.status, 0) << plain.output << s.log();
+  EXPECT_EQ(read_file(s.client() / "plain-back.bin"), data);
+  auto tls = run_shell(s.client(), "curl -sS --ssl-reqd -k -u alice:pw-alice -T up.bin " + base + "tls.bin 2>&1 && "
+                                   "curl -sS --ssl-reqd -k -u alice:pw-alice -o tls-back.bin " + base + "tls.bin 2>&1");
+  ASSERT_EQ(tls.status, 0) << tls.output << s.log();
+  EXPECT_EQ(read_file(s.client() / "tls-back.bin"), data);
+  EXPECT_EQ(read_file(s.root() / "tls.bin"), data);
+  EXPECT_NE(s.log().find("ftp login user=alice"), std::string::npos) << s.log();
+}
+
+TEST(FerryServer, HostKeysPersistAcrossRestartsAndTheGeneratedUserCanLogIn) {
+  server_fixture s{{}, false};
+  auto first = s.log();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(first, m, std::regex{"user ferry, password ([A-Za-z0-9]+)"})) << first;
+  const std::string password = m[1];
+  auto ed25519 = read_file(s.dir() / "state" / "ssh_host_ed25519_key.pub");
+  auto rsa = read_file(s.dir() / "state" / "ssh_host_rsa_key.pub");
+  ASSERT_FALSE(ed25519.empty());
+  ASSERT_FALSE(rsa.empty());
+  struct stat st {};
+  ASSERT_EQ(::stat((s.dir() / "state" / "ssh_host_ed25519_key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0077, 0u) << "private host key readable by others";
+
+  // The password works (scp does not force batch mode, so sshpass can answer the prompt).
+  write_file(s.client() / "p", "by password\n");
+  auto r = run_shell(s.client(), "sshpass -p " + shell_quote(password) + " scp -q -P " +
+                                     std::to_string(s.ssh_port()) +
+                                     " -F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+                                     " -o PubkeyAuthentication=no p ferry@127.0.0.1:p 2>&1");
+  EXPECT_EQ(r.status, 0) << r.output << s.log();
+  EXPECT_EQ(read_file(s.root() / "p"), "by password\n");
+
+  s.restart({}, false);
+  EXPECT_EQ(read_file(s.dir() / "state" / "ssh_host_ed25519_key.pub"), ed25519);
+  EXPECT_EQ(read_file(s.dir() / "state" / "ssh_host_rsa_key.pub"), rsa);
+  // The fingerprint printed at start matches the key in the state dir.
+  auto fp = run_shell(s.dir(), "ssh-keygen -lf state/ssh_host_ed25519_key.pub");
+  ASSERT_EQ(fp.status, 0);
+  auto fingerprint = fp.output.substr(fp.output.find("SHA256:"), 50);
+  fingerprint = fingerprint.substr(0, fingerprint.find(' '));
+  EXPECT_NE(s.log().find(fingerprint), std::string::npos) << s.log();
+}
+
+TEST(FerryServer, SigtermStopsAcceptingAndExitsCleanly) {
+  server_fixture s;
+  ASSERT_TRUE(s.proc().running());
+  ::kill(s.proc().pid(), SIGTERM);
+  EXPECT_EQ(s.proc().wait(20s), 0) << s.log();
+  EXPECT_FALSE(port_open(s.ssh_port()));
+  EXPECT_NE(s.log().find("stopping"), std::string::npos) << s.log();
+}
+
+}  // namespace
