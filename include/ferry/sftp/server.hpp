@@ -52,7 +52,7 @@ class server {
   auto async_run(Stream& stream, Token&& token) {
     return boost::asio::async_initiate<Token, void(error_code)>(
         [this](auto handler, Stream* s) {
-          using session_type = detail::session<Filesystem, Stream>;
+          using session_type = detail::server_session<Filesystem, Stream>;
           boost::asio::any_io_executor strand = boost::asio::make_strand(s->get_executor());
           auto sess = std::make_shared<session_type>(fs_, opts_, *s, strand);
           auto ex = boost::asio::get_associated_executor(handler, s->get_executor());

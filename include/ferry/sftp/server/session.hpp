@@ -92,13 +92,13 @@ struct open_entry {
 };
 
 template <class Filesystem, class Stream>
-class session : public std::enable_shared_from_this<session<Filesystem, Stream>> {
+class server_session : public std::enable_shared_from_this<server_session<Filesystem, Stream>> {
  public:
   using executor_type = asio::any_io_executor;
   template <class T>
   using awaitable = asio::awaitable<T, executor_type>;
 
-  session(Filesystem files, std::shared_ptr<const server_options> opts, Stream& stream,
+  server_session(Filesystem files, std::shared_ptr<const server_options> opts, Stream& stream,
           executor_type strand)
       : fs_(std::move(files)),
         opts_(std::move(opts)),
@@ -113,7 +113,7 @@ class session : public std::enable_shared_from_this<session<Filesystem, Stream>>
 
   // The whole session: completes with no error on EOF at a packet boundary, else with the reason
   // it ended. Every handle still open is closed before it completes.
-  awaitable<error_code> run(std::shared_ptr<session> self) {
+  awaitable<error_code> run(std::shared_ptr<server_session> self) {
     in_.resize(in_capacity);
     log(log_level::info, [] { return std::string{"session opened"}; });
     asio::co_spawn(strand_, writer(self), asio::detached);
@@ -423,7 +423,7 @@ class session : public std::enable_shared_from_this<session<Filesystem, Stream>>
     asio::co_spawn(strand_, run_job(this->shared_from_this(), std::move(j)), asio::detached);
   }
 
-  awaitable<void> run_job([[maybe_unused]] std::shared_ptr<session> self, job j) {
+  awaitable<void> run_job([[maybe_unused]] std::shared_ptr<server_session> self, job j) {
     auto id = id_of(j);
     bool ok = true;
     try {
@@ -883,8 +883,9 @@ class session : public std::enable_shared_from_this<session<Filesystem, Stream>>
       }
     }
     if (ec) co_return reply_error(id, ec);
-    log(log_level::debug1, [&] { return "realpath \"" + path + "\" -> \"" + out + "\""; });
-    reply_name(id, std::move(out));
+    std::string resolved = std::move(out);  // a named copy: lambdas cannot capture bindings (clang 14)
+    log(log_level::debug1, [&] { return "realpath \"" + path + "\" -> \"" + resolved + "\""; });
+    reply_name(id, std::move(resolved));
   }
 
   // PROTOCOL §4.9: "~" and "~/..." are the home (relative paths start there); "~user" only for
@@ -929,6 +930,16 @@ class session : public std::enable_shared_from_this<session<Filesystem, Stream>>
       co_return reply_status(r.request_id, status::permission_denied,
                              "copy-data needs a file open for reading and one open for writing");
     std::uint64_t len = r.read_data_length;
+    if (len == 0) {
+      // "To the end of the file" means the end as it is now: a copy into the same file through
+      // another handle would otherwise chase its own writes for ever.
+      auto fh = from->fh;
+      auto [sec, a] = co_await fs::async_fstat(fs_, fh, nothrow);
+      if (!sec) {
+        if (a.size <= r.read_from_offset) co_return reply_ok(r.request_id);
+        len = a.size - r.read_from_offset;
+      }
+    }
     if (from == to) {
       // Overlapping ranges of one file would read what the copy itself wrote.
       auto a = r.read_from_offset, b = r.write_to_offset;
@@ -966,7 +977,7 @@ class session : public std::enable_shared_from_this<session<Filesystem, Stream>>
   }
 
   // --- writing --------------------------------------------------------------------------------------
-  awaitable<void> writer([[maybe_unused]] std::shared_ptr<session> self) {
+  awaitable<void> writer([[maybe_unused]] std::shared_ptr<server_session> self) {
     writer_running_ = true;
     std::vector<asio::const_buffer> iov;
     std::vector<buffer> batch;
@@ -993,7 +1004,7 @@ class session : public std::enable_shared_from_this<session<Filesystem, Stream>>
         out_.clear();
         out_bytes_ = 0;
         read_cancel_.emit(asio::cancellation_type::terminal);
-        log(log_level::error, [&] { return "write failed: " + ec.message(); });
+        log(log_level::error, [&] { return "write failed: " + write_error_.message(); });
       }
       signal_.cancel();
       if (ec) break;
