@@ -7,7 +7,10 @@
 #include <ferry/test/stream.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <gtest/gtest.h>
@@ -136,6 +139,81 @@ TEST(SftpClient, DownloadAndUploadRoundTrip) {
     n = co_await f.client->async_upload(local, "/dst", t, asio::use_awaitable);
     EXPECT_EQ(n, data.size());
     EXPECT_EQ(f.store.files["/dst"], data);
+  });
+}
+
+TEST(SftpClient, ConcurrentTransfersShareOneSession) {
+  run_coroutine([](asio::io_context& ioc) -> asio::awaitable<void> {
+    temp_dir dir{"ferry-sftpc-"};
+    fixture f{ioc};
+    f.start();
+    co_await f.client->async_init(asio::use_awaitable);
+    f.store.files["/one"] = random_bytes(500'000, 11);
+    f.store.files["/two"] = random_bytes(700'000, 12);
+    int done = 0;
+    error_code e1, e2;
+    auto one = (dir / "one").string();
+    auto two = (dir / "two").string();
+    f.client->async_download("/one", one, {}, [&](error_code ec, std::uint64_t) {
+      e1 = ec;
+      ++done;
+    });
+    f.client->async_download("/two", two, {}, [&](error_code ec, std::uint64_t) {
+      e2 = ec;
+      ++done;
+    });
+    asio::steady_timer t{ioc};
+    while (done < 2) {
+      t.expires_after(std::chrono::milliseconds(1));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    EXPECT_FALSE(e1);
+    EXPECT_FALSE(e2);
+    EXPECT_EQ(ferry_test_support::read_file(one), as_string(f.store.files["/one"]));
+    EXPECT_EQ(ferry_test_support::read_file(two), as_string(f.store.files["/two"]));
+  });
+}
+
+TEST(SftpClient, CancelledReadAbandonsItsRequestsAndTheSessionGoesOn) {
+  run_coroutine([](asio::io_context& ioc) -> asio::awaitable<void> {
+    fixture f{ioc};
+    f.store.files["/x"] = random_bytes(1000);
+    bool hold = true;
+    std::vector<proto::read_request> held;
+    auto inner = f.server->on_request;
+    f.server->on_request = [&, inner](const proto::request& r, bytes& out) {
+      if (auto* rd = std::get_if<proto::read_request>(&r); rd && hold) held.push_back(*rd);
+      else inner(r, out);
+    };
+    f.start();
+    co_await f.client->async_init(asio::use_awaitable);
+    auto file = co_await f.client->async_open("/x", sftp::open_mode::read, asio::use_awaitable);
+    asio::cancellation_signal cancel;
+    bytes buf(1000);
+    error_code got;
+    bool completed = false;
+    file.async_read_at(0, buf, asio::bind_cancellation_slot(cancel.slot(), [&](error_code ec, std::size_t) {
+                         got = ec;
+                         completed = true;
+                       }));
+    asio::steady_timer t{ioc};
+    while (held.empty()) {
+      t.expires_after(std::chrono::milliseconds(1));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    cancel.emit(asio::cancellation_type::terminal);
+    while (!completed) {
+      t.expires_after(std::chrono::milliseconds(1));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    EXPECT_EQ(got, asio::error::operation_aborted);
+    // The late reply to the abandoned request is read and dropped; the session still works.
+    bytes late;
+    f.store.answer(held.front(), late);
+    co_await asio::async_write(f.server->stream, asio::buffer(late), asio::use_awaitable);
+    hold = false;
+    auto n = co_await file.async_read_at(0, buf, asio::use_awaitable);
+    EXPECT_EQ(n, 1000u);
   });
 }
 
