@@ -31,7 +31,6 @@ inline constexpr std::uint8_t channel_close = 97;
 inline constexpr std::uint8_t channel_request = 98;
 inline constexpr std::uint8_t channel_success = 99;
 inline constexpr std::uint8_t channel_failure = 100;
-constexpr bool is_connection(std::uint8_t id) noexcept { return id >= 80 && id <= 127; }
 }  // namespace msg
 
 // RFC 4254 §5.1 reason codes of CHANNEL_OPEN_FAILURE.
