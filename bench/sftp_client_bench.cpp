@@ -3,7 +3,7 @@
 // own `sftp -D`. Prints the seconds the transfer took (process start and INIT excluded) and MB/s.
 //
 //   ferry_bench_sftp_client_bench get|put SOURCE DEST [--in-flight N] [--block BYTES]
-//                                  [--server PROGRAM]
+//                                  [--server PROGRAM] [--pipe-size BYTES]
 #include <ferry/io/pipe_stream.hpp>
 #include <ferry/sftp/client.hpp>
 
@@ -32,16 +32,24 @@ int main(int argc, char** argv) {
   }
   std::string mode = argv[1], from = argv[2], to = argv[3];
   std::string server = "/usr/lib/openssh/sftp-server";
+  int pipe_size = 0;
   ferry::sftp::transfer_options t;
   for (int i = 4; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k == "--in-flight") t.max_in_flight = std::strtoul(argv[i + 1], nullptr, 10);
     else if (k == "--block") t.block_size = std::strtoul(argv[i + 1], nullptr, 10);
     else if (k == "--server") server = argv[i + 1];
+    else if (k == "--pipe-size") pipe_size = std::atoi(argv[i + 1]);
   }
   ::signal(SIGPIPE, SIG_IGN);
   int in[2], out[2];
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) return 1;
+  // Larger pipes mean fewer wake-ups per byte (the default is 64 KiB; Linux allows up to
+  // /proc/sys/fs/pipe-max-size). Off by default so both clients see the same pipes.
+  if (pipe_size > 0) {
+    ::fcntl(in[1], F_SETPIPE_SZ, pipe_size);
+    ::fcntl(out[0], F_SETPIPE_SZ, pipe_size);
+  }
   pid_t pid = ::fork();
   if (pid == 0) {
     ::dup2(in[0], 0);
