@@ -5,6 +5,10 @@
 
 #include <ferry/ssh/proto/connection_messages.hpp>
 
+#include <fstream>
+
+#include <unistd.h>
+
 using namespace ssh_connection_test;
 
 namespace {
@@ -442,4 +446,68 @@ TEST(ssh_connection_hostile, window_adjust_past_2_32_disconnects) {
     proto::channel_window_adjust w{id, 0x80000001u};
     co_await r.send(w);
   }, "window overflow");
+}
+
+namespace {
+
+// Resident set size of this process, from /proc/self/statm.
+std::size_t rss_bytes() {
+  std::ifstream f{"/proc/self/statm"};
+  std::size_t pages = 0, resident = 0;
+  f >> pages >> resident;
+  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+// A client writing as fast as it can into a server session that does not read: the server
+// buffers at most one window, the client's writes wait, and memory stays flat (measured) while
+// the client tries to push 256 MiB. Once the server reads, everything flows.
+TEST(ssh_connection, a_server_that_does_not_read_keeps_memory_bounded_while_the_sender_waits) {
+  run_coroutine([](asio::io_context& ioc) -> asio::awaitable<void> {
+    connection_options so;
+    so.window = 2 * 1024 * 1024;
+    conn_pair p{ioc, {}, so};
+    allow_sessions(*p.server);
+    co_await p.start();
+    channel server_side;
+    asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
+      auto [ec, ch] = co_await p.server->async_accept(tok);
+      ch.accept();
+      server_side = std::move(ch);
+    }, asio::detached);
+    auto [ec, ch] = co_await p.client->async_open_session(tok);
+    EXPECT_FALSE(ec);
+    constexpr std::size_t total = 256u << 20;
+    std::size_t written = 0;
+    bool writer_done = false;
+    asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
+      std::vector<char> chunk(1 << 20, 'm');
+      while (written < total) {
+        auto [wec, n] = co_await asio::async_write(ch, asio::buffer(chunk), tok);
+        written += n;
+        if (wec) break;
+      }
+      ch.send_eof();
+      writer_done = true;
+    }, asio::detached);
+    co_await sleep_for(std::chrono::milliseconds{200});
+    const auto rss_before = rss_bytes();
+    co_await sleep_for(std::chrono::milliseconds{300});
+    EXPECT_FALSE(writer_done);
+    EXPECT_TRUE(server_side.valid());
+    // The server holds at most its window; the client's queue is bounded; so is what was written.
+    EXPECT_LE(server_side.available(), so.window);
+    EXPECT_LE(p.server->core().machine().output_bytes(), 64u * 1024);
+    EXPECT_LE(p.client->core().machine().output_bytes(), p.client->options().max_queued_data + 64 * 1024);
+    EXPECT_LE(written, so.window + p.client->options().max_queued_data + (2u << 20));
+    const auto rss_after = rss_bytes();
+    EXPECT_LT(rss_after, rss_before + (16u << 20)) << rss_before << " -> " << rss_after;
+    // Reading drains it all.
+    auto [rec, got] = co_await read_all(server_side, total + 1);
+    EXPECT_FALSE(rec);
+    EXPECT_EQ(got.size(), total);
+    EXPECT_TRUE(writer_done);
+    co_await p.finish();
+  }, std::chrono::seconds{60});
 }
