@@ -196,6 +196,12 @@ error_code local_core::open(std::string_view p, const open_mode& m, handle& out)
   return {};
 }
 
+int local_core::native_descriptor(handle h) const {
+  auto e = find(h);
+  if (!e || e->dir) return -1;
+  return e->fd.get();
+}
+
 error_code local_core::fstat(handle h, attributes& out) {
   auto e = find(h);
   if (!e) return from_errno(EBADF);

@@ -2,6 +2,7 @@
 // passive and active), and hostile clients speaking raw FTP: STARTTLS injection, FTP bounce,
 // passive port theft, forbidden characters, huge and deep listings, timeouts, login limits,
 // cross-protocol junk, path escapes, failed atomic uploads, connection limits.
+#include "support/process.hpp"
 #include "support/run_coroutine.hpp"
 #include "ftp_server_harness.hpp"
 
@@ -668,6 +669,54 @@ TEST(ftp_server, client_hash_asks_for_md5_and_sha1_of_files_and_ranges) {
     EXPECT_EQ(ec.value(), 550);
     co_await c.async_quit(use_awaitable);
   });
+}
+
+// The local backend's binary downloads over plain TCP go through sendfile(2); REST and RANG
+// offsets and ranges must come out exactly as with reads and writes (and over TLS, which reads).
+TEST(ftp_server, local_file_downloads_with_offsets_and_ranges_are_exact_plain_and_tls) {
+  ferry_test_support::temp_dir dir{"ferry-ftp-sendfile"};
+  auto root = (dir.path() / "root").string();
+  std::filesystem::create_directories(root);
+  auto data = payload(9 * 1024 * 1024 + 321, 11);  // more than one 4 MiB sendfile slice
+  ferry_test_support::write_file(dir.path() / "root" / "big.bin", data);
+  running_server<fs::local_filesystem> srv{[root](asio::any_io_executor ex) {
+                                             error_code ec;
+                                             return fs::make_local_filesystem(ex, root, {}, ec);
+                                           },
+                                           fast_options(), true};
+  asio::ssl::context tls{asio::ssl::context::tls_client};
+  tls.set_verify_mode(asio::ssl::verify_none);
+  for (bool encrypted : {false, true}) {
+    SCOPED_TRACE(encrypted ? "explicit TLS" : "plain");
+    run_coroutine([&](asio::io_context& ioc) -> asio::awaitable<void> {
+      ftp::client_options co;
+      co.tls_context = &tls;
+      co.tls = encrypted ? ftp::tls_mode::explicit_tls : ftp::tls_mode::none;
+      ftp::client c{ioc.get_executor(), co};
+      co_await c.async_connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), srv.port()}, use_awaitable);
+      co_await c.async_login("user", "secret", use_awaitable);
+      std::string whole;
+      co_await c.async_retrieve("big.bin", to_string(whole), {}, use_awaitable);
+      EXPECT_TRUE(whole == data);
+      std::string tail;
+      ftp::transfer_options from;
+      from.offset = 5 * 1024 * 1024 + 7;
+      co_await c.async_retrieve("big.bin", to_string(tail), from, use_awaitable);
+      EXPECT_TRUE(tail == data.substr(from.offset));
+      std::string past;
+      ftp::transfer_options beyond;
+      beyond.offset = data.size() + 10;
+      co_await c.async_retrieve("big.bin", to_string(past), beyond, use_awaitable);
+      EXPECT_TRUE(past.empty());
+      // RANG start end (inclusive) then RETR: exactly those bytes.
+      auto rang = co_await c.async_command("RANG", "4194300 8388610", use_awaitable);
+      EXPECT_EQ(rang.code, 350);
+      std::string part;
+      co_await c.async_retrieve("big.bin", to_string(part), {}, use_awaitable);
+      EXPECT_TRUE(part == data.substr(4194300, 8388610 - 4194300 + 1));
+      co_await c.async_quit(use_awaitable);
+    });
+  }
 }
 
 TEST(ftp_server, passive_ports_stay_in_the_configured_range) {

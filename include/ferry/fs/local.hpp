@@ -44,6 +44,9 @@ class local_core {
   error_code lstat(std::string_view p, attributes& out);
   error_code open(std::string_view p, const open_mode& m, handle& out);
   error_code fstat(handle h, attributes& out);
+  // The descriptor of an open file, for zero-copy sends (sendfile) by servers; -1 for an unknown
+  // handle or a directory. It stays valid until the handle is closed; do not close it.
+  int native_descriptor(handle h) const;
   error_code read_at(handle h, std::uint64_t offset, mutable_byte_view buf, std::size_t& n);
   error_code write_at(handle h, std::uint64_t offset, byte_view data, std::size_t& n);
   error_code close(handle h);

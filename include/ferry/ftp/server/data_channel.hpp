@@ -59,6 +59,17 @@ class data_channel : public std::enable_shared_from_this<data_channel> {
   // peer's close_notify, ssl::error::stream_truncated without it).
   awaitable<std::pair<error_code, std::size_t>> read(boost::asio::mutable_buffer b);
   awaitable<error_code> write(boost::asio::const_buffer b);
+  // Sends count bytes (all up to the end of the file when empty) of the file open as fd from
+  // offset with sendfile(2): no copy through user space. Plain TCP only (encrypted() false).
+  // Returns what was sent; errc::not_supported when the kernel cannot sendfile from this file
+  // and nothing was sent yet (the caller falls back to reads and writes).
+  struct send_file_result {
+    error_code ec;
+    std::uint64_t sent = 0;
+    bool read_failed = false;  // the error came from the file, not the network
+  };
+  awaitable<send_file_result> send_file(int fd, std::uint64_t offset,
+                                        std::optional<std::uint64_t> count);
   // Ends the connection properly: close_notify with TLS (RFC 4217 §12.6 needs it to mark the
   // true end of a file), FIN otherwise; then closes. Bounded by the data timeout.
   awaitable<void> finish();

@@ -952,6 +952,31 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
   awaitable<transfer_outcome> send_file(std::shared_ptr<data_channel> dc, fs::handle h,
                                         std::uint64_t offset, std::optional<std::uint64_t> end) {
     using namespace boost::asio::experimental::awaitable_operators;
+    // Zero copy: a binary transfer of a local file over plain TCP goes file -> socket with
+    // sendfile(2), as vsftpd does, instead of read() into a buffer and write() from it.
+    if constexpr (requires(Filesystem& f, fs::handle fh) { { f.core().native_descriptor(fh) } -> std::same_as<int>; }) {
+      int fd = ascii_ || dc->encrypted() ? -1 : fs_->core().native_descriptor(h);
+      if (fd >= 0) {
+        std::optional<std::uint64_t> count;
+        if (end) count = *end >= offset ? *end - offset + 1 : 0;
+        auto r = co_await dc->send_file(fd, offset, count);
+        if (r.ec != boost::system::errc::not_supported || r.sent > 0) {
+          co_await fs_->async_close(h, nothrow);
+          transfer_outcome o;
+          if (!r.ec) {
+            co_await dc->finish();
+            o.bytes = dc->bytes();
+            o.text = "Transfer complete.";
+          } else {
+            dc->close();
+            o = r.read_failed
+                    ? transfer_outcome{451, "Local error reading the file; transfer aborted.", dc->bytes(), false}
+                    : transfer_outcome{426, "Connection closed; transfer aborted.", dc->bytes(), false};
+          }
+          co_return o;
+        }
+      }
+    }
     const std::size_t bs = std::max<std::size_t>(opts_.transfer_buffer_size, 4096);
     std::vector<std::uint8_t> cur(bs), next(bs);
     bytes converted;
