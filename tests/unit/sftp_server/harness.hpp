@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -131,7 +132,57 @@ inline attrs perms(std::uint32_t p) {
     if (!(cond)) throw std::runtime_error("assertion failed: " #cond);           \
   } while (0)
 
-// A server on a memory filesystem serving one end of a stream pair for the duration of body.
+// Serves one session of `files` on one end of a stream pair while body(client&) runs on the other
+// (after the handshake, unless told not to); then the client shuts down its sending side and
+// drains replies until the server, having completed, shuts down its own. Returns the session's
+// result (nullopt if it did not complete). Failures inside body fail the test.
+template <class Filesystem, class Body>
+std::optional<error_code> serve_one(asio::io_context& ioc, Filesystem& files,
+                                    sftp::server_options o, Body body, bool handshake = true,
+                                    std::function<void(test::stream&, test::stream&)> setup = {}) {
+  std::optional<error_code> result;
+  ioc.restart();
+  auto pair = test::make_stream_pair(ioc.get_executor());
+  auto& c = pair.first;
+  auto& s = pair.second;
+  if (setup) setup(c, s);
+  sftp::server<Filesystem> srv{files, std::move(o)};
+  srv.async_run(s, [&](error_code ec) {
+    result = ec;
+    s.shutdown_send();
+  });
+  std::exception_ptr failure;
+  bool done = false;
+  asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<void> {
+        client cl{c};
+        if (handshake) co_await cl.handshake();
+        co_await body(cl);
+        co_await cl.flush();
+        c.shutdown_send();
+        while (co_await cl.recv()) {
+        }
+      },
+      [&](std::exception_ptr e) {
+        failure = e;
+        done = true;
+        c.close();
+      });
+  ioc.run_for(std::chrono::seconds(60));
+  EXPECT_TRUE(done) << "client coroutine did not finish";
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();
+    }
+  }
+  EXPECT_TRUE(result.has_value()) << "server session did not complete";
+  return result;
+}
+
+// A server on a memory filesystem.
 struct fixture {
   asio::io_context ioc;
   fs::memory_filesystem files;
@@ -140,49 +191,10 @@ struct fixture {
   explicit fixture(fs::memory_options mo = {})
       : files(fs::make_memory_filesystem(ioc.get_executor(), std::move(mo))) {}
 
-  // body(client&) runs after the handshake; the client end is shut down afterwards and the server
-  // must then complete.
   template <class Body>
   void run(sftp::server_options o, Body body, bool handshake = true) {
-    ioc.restart();
-    result.reset();
-    auto pair = test::make_stream_pair(ioc.get_executor());
-    auto& c = pair.first;
-    auto& s = pair.second;
-    sftp::server<fs::memory_filesystem> srv{files, std::move(o)};
-    srv.async_run(s, [&](error_code ec) {
-      result = ec;
-      s.shutdown_send();
-    });
-    std::exception_ptr failure;
-    bool done = false;
-    asio::co_spawn(
-        ioc,
-        [&]() -> asio::awaitable<void> {
-          client cl{c};
-          if (handshake) co_await cl.handshake();
-          co_await body(cl);
-          co_await cl.flush();
-          c.shutdown_send();
-          // drain until the server closes its side
-          while (co_await cl.recv()) {
-          }
-        },
-        [&](std::exception_ptr e) {
-          failure = e;
-          done = true;
-          c.close();
-        });
-    ioc.run_for(std::chrono::seconds(30));
-    ASSERT_TRUE(done) << "client coroutine did not finish";
-    if (failure) {
-      try {
-        std::rethrow_exception(failure);
-      } catch (const std::exception& e) {
-        FAIL() << e.what();
-      }
-    }
-    ASSERT_TRUE(result.has_value()) << "server session did not complete";
+    result = serve_one(ioc, files, std::move(o), std::move(body), handshake);
+    if (!result) result = make_error_code(errc::truncated);
   }
 
   fs::memory_core& core() { return files.core(); }
