@@ -30,7 +30,9 @@ namespace ssl = boost::asio::ssl;
 namespace {
 
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable_t<client::executor_type>{});
-constexpr std::size_t data_buffer_size = 64 * 1024;
+// Data connections move this much per read or write: a TLS read returns one record (16 KiB) per
+// call, so downloads fill the whole buffer (async_read) before handing it on.
+constexpr std::size_t data_buffer_size = 256 * 1024;
 
 bool end_of_stream(const error_code& ec) {
   return ec == asio::error::eof || ec == ssl::error::stream_truncated;
@@ -397,7 +399,7 @@ client::awaitable<client::result<std::uint64_t>> client::receive(data_connection
   for (;;) {
     std::size_t n = 0;
     if (dc.tls)
-      std::tie(ec, n) = co_await dc.tls->async_read_some(asio::buffer(buf), nothrow);
+      std::tie(ec, n) = co_await asio::async_read(*dc.tls, asio::buffer(buf), nothrow);
     else
       std::tie(ec, n) = co_await dc.socket.async_read_some(asio::buffer(buf), nothrow);
     if (n > 0) {

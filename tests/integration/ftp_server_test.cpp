@@ -751,6 +751,7 @@ TEST(ftp_server, rfc959_commands_without_data_connections_answer_as_specified) {
   EXPECT_EQ(c.command("FEAT"), 211);
   EXPECT_EQ(c.command("HELP"), 214);
   EXPECT_EQ(c.command("CWD /"), 530);
+  EXPECT_EQ(c.command("CCC"), 534);  // refused by policy (session.hpp says why)
   c.send("USER user\r\nPASS secret\r\n");  // pipelined login
   EXPECT_EQ(c.code(), 331);
   EXPECT_EQ(c.code(), 230);

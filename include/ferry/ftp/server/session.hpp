@@ -441,6 +441,13 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
     if (v == "AUTH") co_return co_await cmd_auth(a);
     if (v == "PBSZ") co_return co_await cmd_pbsz(a);
     if (v == "PROT") co_return co_await cmd_prot(a);
+    // CCC (RFC 4217 §6, optional) stays refused with 534 ("request denied for policy reasons").
+    // Doing it right means: answer 200 in TLS, exchange close_notify, then read plaintext from
+    // the same socket. A client may send its next command right behind its close_notify, and
+    // those plaintext bytes can already sit in Asio's SSL engine input buffer (read ahead with
+    // the alert), which the public ssl::stream API cannot hand back; recovering them needs a TLS
+    // layer of our own. CCC also exposes every later command (and allows injection into the
+    // clear control stream), so refusing it is the safer policy as well.
     if (v == "CCC") co_return co_await reply(534, "CCC not allowed: the control connection stays protected.");
     if (v == "FEAT")
       co_return co_await reply_raw(feat_reply(opts_.tls_context != nullptr, facts_, hash_));
