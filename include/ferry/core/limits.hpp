@@ -176,4 +176,11 @@ inline constexpr std::size_t ssh_max_queued_output = 4 * 1024 * 1024;
 // What ssh::client::async_exec collects of a command's stdout and stderr each.
 inline constexpr std::size_t ssh_exec_max_output = 256 * 1024 * 1024;
 
+// --- ssh_config (client configuration files, ssh_config(5)) ------------------------------------
+// One line, the words on it, a whole file, and nested Include levels (readconf.c: 16).
+inline constexpr std::size_t ssh_config_max_line = 16 * 1024;
+inline constexpr std::size_t ssh_config_max_args = 256;
+inline constexpr std::size_t ssh_config_max_file = 4 * 1024 * 1024;
+inline constexpr unsigned ssh_config_max_include_depth = 16;
+
 }  // namespace ferry::limits
