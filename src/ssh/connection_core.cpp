@@ -15,8 +15,6 @@ proto::connection_config machine_config(proto::role r, const connection_options&
   return c;
 }
 
-constexpr auto tok = boost::asio::as_tuple(boost::asio::use_awaitable);
-
 }  // namespace
 
 connection_core::connection_core(executor_type ex, proto::role r, const connection_options& o)

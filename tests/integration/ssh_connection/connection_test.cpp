@@ -99,8 +99,9 @@ TEST(ssh_connection, exec_echo_round_trips_a_megabyte_with_exit_status) {
     co_await p.start();
     asio::co_spawn(ioc, srv.run(), asio::detached);
 
-    auto [ec, ch] = co_await p.client->async_open_session(tok);
+    auto [ec, opened] = co_await p.client->async_open_session(tok);
     EXPECT_FALSE(ec) << ec.message();
+    channel ch = std::move(opened);  // clang 14 cannot capture structured bindings
     auto [eec] = co_await ch.async_env("LANG", "C", tok);
     EXPECT_FALSE(eec);
     auto [xec] = co_await ch.async_exec("echo", tok);
@@ -243,7 +244,8 @@ TEST(ssh_connection, fifty_channels_at_once_each_echo_their_own_data) {
           asio::co_spawn(
               ioc,
               [&, i]() -> asio::awaitable<void> {
-                auto [ec, ch] = co_await p.client->async_open_session(tok);
+                auto [ec, opened] = co_await p.client->async_open_session(tok);
+                channel ch = std::move(opened);
                 if (!ec) {
                   co_await ch.async_exec("echo", tok);
                   std::string data(200000 + i * 1000, char('a' + i % 26));
@@ -476,8 +478,9 @@ TEST(ssh_connection, a_server_that_does_not_read_keeps_memory_bounded_while_the_
       ch.accept();
       server_side = std::move(ch);
     }, asio::detached);
-    auto [ec, ch] = co_await p.client->async_open_session(tok);
+    auto [ec, opened] = co_await p.client->async_open_session(tok);
     EXPECT_FALSE(ec);
+    channel ch = std::move(opened);
     constexpr std::size_t total = 256u << 20;
     std::size_t written = 0;
     bool writer_done = false;
