@@ -14,6 +14,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -62,6 +63,8 @@ class ferry_sshd {
       h->allow_direct_tcpip = true;
       h->allow_tcpip_forward = true;
       h->allow_env = true;
+      h->allow_pty = true;
+      h->allow_direct_streamlocal = true;
       return std::unique_ptr<connection_handler>(std::move(h));
     });
     if (auto ec = server_->listen({asio::ip::address_v4::loopback(), 0}))
@@ -152,6 +155,42 @@ class echo_server {
   std::thread thread_;
 };
 
+// Echo server on a unix socket (for direct-streamlocal@openssh.com).
+class unix_echo_server {
+ public:
+  explicit unix_echo_server(std::string path) : path_(std::move(path)), acceptor_(ioc_, asio::local::stream_protocol::endpoint{path_}) {
+    asio::co_spawn(ioc_, run(), asio::detached);
+    thread_ = std::thread{[this] { ioc_.run(); }};
+  }
+  ~unix_echo_server() {
+    ioc_.stop();
+    thread_.join();
+    ::unlink(path_.c_str());
+  }
+
+ private:
+  asio::awaitable<void> run() {
+    for (;;) {
+      auto [ec, s] = co_await acceptor_.async_accept(tok);
+      if (ec) co_return;
+      asio::co_spawn(ioc_, echo(std::move(s)), asio::detached);
+    }
+  }
+  static asio::awaitable<void> echo(asio::local::stream_protocol::socket s) {
+    std::array<char, 8192> buf;
+    for (;;) {
+      auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), tok);
+      if (ec) co_return;
+      auto [wec, w] = co_await asio::async_write(s, asio::buffer(buf.data(), n), tok);
+      if (wec) co_return;
+    }
+  }
+  std::string path_;
+  asio::io_context ioc_;
+  asio::local::stream_protocol::acceptor acceptor_;
+  std::thread thread_;
+};
+
 // Connects to 127.0.0.1:port (retrying while a forward comes up), sends msg, reads it back.
 std::string echo_via(std::uint16_t port, const std::string& msg) {
   for (int i = 0; i < 500 && !interop::port_open(port); ++i)
@@ -231,6 +270,27 @@ TEST(ssh_to_ferry, remote_forwarding_brings_connections_back_through_the_client)
   interop::process ssh{argv, d.dir() / "ssh-R.log"};
   std::string msg(50000, 'R');
   EXPECT_EQ(echo_via(rport, msg), msg) << interop::read_file(d.dir() / "ssh-R.log");
+}
+
+TEST(ssh_to_ferry, local_forwarding_to_a_unix_socket_uses_direct_streamlocal) {
+  ferry_sshd d;
+  auto sock = (d.dir() / "echo.sock").string();
+  unix_echo_server echo{sock};
+  auto lport = interop::free_port();
+  auto argv = ssh_argv(d, {"-N", "-L", std::to_string(lport) + ":" + sock});
+  argv.push_back("127.0.0.1");
+  interop::process ssh{argv, d.dir() / "ssh-Lunix.log"};
+  std::string msg(30000, 'U');
+  EXPECT_EQ(echo_via(lport, msg), msg) << interop::read_file(d.dir() / "ssh-Lunix.log");
+}
+
+TEST(ssh_to_ferry, a_command_on_a_pty_sees_a_terminal) {
+  ferry_sshd d;
+  auto out = d.dir() / "out";
+  int rc = run_ssh_shell(d, {"-tt"}, "tty; stty size; exit 3", "</dev/null >" + out.string() + " 2>&1");
+  EXPECT_EQ(rc, 3) << interop::read_file(out);
+  auto text = interop::read_file(out);
+  EXPECT_NE(text.find("/dev/pts/"), std::string::npos) << text;
 }
 
 TEST(ssh_to_ferry, server_alive_keepalives_are_answered) {
