@@ -52,6 +52,8 @@ inline error_code split_words(std::string_view line, std::vector<shell_word>& ou
   out.clear();
   if (line.size() > limits::scp_max_command) return make_error_code(errc::bad_command);
   auto bad = [] { return make_error_code(errc::bad_command); };
+  // No command line holds a NUL (exec would end it there), quoted or not.
+  if (line.find('\0') != std::string_view::npos) return bad();
   std::size_t i = 0;
   while (true) {
     while (i < line.size() && detail::is_blank(line[i])) ++i;
