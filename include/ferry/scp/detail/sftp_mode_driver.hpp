@@ -450,9 +450,9 @@ class sftp_mode_driver {
       if (lost()) co_return false;
       if (!out.empty()) {
         globbed = true;
-        // Listings report symlinks as such; scp follows them.
+        // Listings report symlinks as such (scp follows them), and some give no type at all.
         for (auto& m : out) {
-          if (!sftp::is_symlink(m.attrs)) continue;
+          if (m.attrs.permissions && !sftp::is_symlink(m.attrs)) continue;
           auto [sec, a] = co_await c_.async_stat(m.path, nothrow);
           if (!sec) m.attrs = std::move(a);
         }
@@ -657,7 +657,7 @@ class sftp_mode_driver {
         auto from = join(src, e.filename);
         auto to = join(dst, e.filename);
         auto a = std::move(e.attrs);
-        if (sftp::is_symlink(a)) {
+        if (!a.permissions || sftp::is_symlink(a)) {
           auto [stec, target] = co_await c_.async_stat(from, nothrow);
           if (stec) {
             if (lost()) co_return;
