@@ -1,5 +1,7 @@
 #include <ferry/ssh/detail/connection_core.hpp>
 
+#include <boost/asio/error.hpp>
+
 namespace ferry::ssh::detail {
 
 namespace {
@@ -214,7 +216,11 @@ connection_core::open_channel(std::string type, bytes extra) {
 
 boost::asio::awaitable<std::tuple<error_code, std::shared_ptr<channel_state>>>
 connection_core::accept_channel() {
-  while (incoming_.empty() && !ended_) co_await accept_signal_.wait();
+  while (incoming_.empty() && !ended_) {
+    co_await accept_signal_.wait();
+    if (co_await cancelled())
+      co_return std::tuple{make_error_code(boost::asio::error::operation_aborted), nullptr};
+  }
   if (incoming_.empty()) co_return std::tuple{error_, nullptr};
   auto s = incoming_.front();
   incoming_.pop_front();

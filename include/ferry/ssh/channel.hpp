@@ -13,6 +13,9 @@
 // its sender. stdout and stderr share the window: read both (or discard_stderr()) when a command
 // may write much to stderr. A channel belongs to its connection's executor (strand); use it there.
 // Destroying a channel closes it (an incoming one not yet accepted is refused).
+// Reads, writes and async_wait_closed support per-operation cancellation (any type: nothing is
+// half-done, a cancelled write sent nothing); requests do not (their replies must still be
+// matched in order).
 #pragma once
 
 #include <ferry/ssh/detail/connection_core.hpp>
@@ -42,6 +45,7 @@ auto channel_read(std::shared_ptr<channel_state> s, const MutableBuffers& buffer
   return launch<void(error_code, std::size_t)>(
       ex, std::forward<Token>(token),
       [s = std::move(s), buffers, ext]() -> boost::asio::awaitable<std::tuple<error_code, std::size_t>> {
+        co_await allow_cancellation();
         for (;;) {
           if (boost::asio::buffer_size(buffers) == 0) co_return std::tuple{error_code{}, std::size_t{0}};
           auto& rx = ext ? s->rx_stderr : s->rx;
@@ -60,6 +64,8 @@ auto channel_read(std::shared_ptr<channel_state> s, const MutableBuffers& buffer
             co_return std::tuple{make_error_code(boost::asio::error::eof), std::size_t{0}};
           }
           co_await s->changed.wait();
+          if (co_await cancelled())
+            co_return std::tuple{make_error_code(boost::asio::error::operation_aborted), std::size_t{0}};
         }
       });
 }
@@ -71,6 +77,7 @@ auto channel_write(std::shared_ptr<channel_state> s, const ConstBuffers& buffers
   return launch<void(error_code, std::size_t)>(
       ex, std::forward<Token>(token),
       [s = std::move(s), buffers, ext]() -> boost::asio::awaitable<std::tuple<error_code, std::size_t>> {
+        co_await allow_cancellation();
         for (;;) {
           auto size = boost::asio::buffer_size(buffers);
           if (size == 0) co_return std::tuple{error_code{}, std::size_t{0}};
@@ -103,6 +110,8 @@ auto channel_write(std::shared_ptr<channel_state> s, const ConstBuffers& buffers
             co_await s->changed.wait();
           else
             co_await s->core->space_signal().wait();
+          if (co_await cancelled())
+            co_return std::tuple{make_error_code(boost::asio::error::operation_aborted), std::size_t{0}};
         }
       });
 }
@@ -199,7 +208,11 @@ class channel {
   auto async_wait_closed(Token&& token) {
     return detail::launch<void(error_code)>(
         get_executor(), std::forward<Token>(token), [s = s_]() -> boost::asio::awaitable<error_code> {
-          while (!s->closed && s->core) co_await s->changed.wait();
+          co_await detail::allow_cancellation();
+          while (!s->closed && s->core) {
+            co_await s->changed.wait();
+            if (co_await detail::cancelled()) co_return make_error_code(boost::asio::error::operation_aborted);
+          }
           if (s->error && s->error != channel_errc::channel_closed) co_return s->error;
           co_return error_code{};
         });

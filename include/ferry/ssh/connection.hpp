@@ -121,6 +121,7 @@ class connection {
     return detail::launch<void(error_code, channel)>(
         get_executor(), std::forward<Token>(token),
         [this]() -> boost::asio::awaitable<std::tuple<error_code, channel>> {
+          co_await detail::allow_cancellation();
           auto [ec, s] = co_await core_.accept_channel();
           co_return std::tuple{ec, channel{std::move(s)}};
         });

@@ -15,7 +15,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -83,9 +85,13 @@ auto launch(const boost::asio::any_io_executor& ex, Token&& token, Body body) {
   return boost::asio::async_initiate<Token, Signature>(
       [ex](auto handler, Body b) {
         auto hex = boost::asio::get_associated_executor(handler, ex);
+        // The caller's cancellation slot reaches the coroutine (per-operation cancellation).
+        auto slot = boost::asio::get_associated_cancellation_slot(handler);
         boost::asio::co_spawn(
             ex, run_body(std::move(b)),
-            boost::asio::bind_executor(
+            boost::asio::bind_cancellation_slot(
+                slot,
+                boost::asio::bind_executor(
                 hex, [h = std::move(handler)](std::exception_ptr e, auto result) mutable {
                   if (e) std::rethrow_exception(e);
                   if constexpr (std::is_same_v<decltype(result), error_code>)
@@ -93,9 +99,20 @@ auto launch(const boost::asio::any_io_executor& ex, Token&& token, Body body) {
                   else
                     std::apply([&](auto&&... a) { std::move(h)(std::move(a)...); },
                                std::move(result));
-                }));
+                })));
       },
       token, std::move(body));
+}
+
+// Inside an operation's coroutine: accept any kind of cancellation from the caller's slot, and
+// tell whether it was cancelled (checked after each wait, since waits only re-check conditions).
+inline boost::asio::awaitable<void> allow_cancellation() {
+  co_await boost::asio::this_coro::reset_cancellation_state(boost::asio::enable_total_cancellation());
+  co_await boost::asio::this_coro::throw_if_cancelled(false);  // report, do not throw
+}
+inline boost::asio::awaitable<bool> cancelled() {
+  auto cs = co_await boost::asio::this_coro::cancellation_state;
+  co_return cs.cancelled() != boost::asio::cancellation_type::none;
 }
 
 // Received bytes of one stream of a channel (data or stderr), bounded by the channel's window.
