@@ -12,13 +12,18 @@
 // the starting directory; one that names a file is downloaded and the program ends.
 // -D runs a local SFTP server program (e.g. /usr/lib/openssh/sftp-server) over pipes instead of
 // connecting over SSH. -R: requests in flight; -B: bytes per request; -q: no progress meter and
-// no "Fetching" lines. Errors: one line on stderr and a non-zero exit status; usage errors exit 2.
+// no "Fetching" lines. Errors: one line on stderr and a non-zero exit status (255 when the SSH
+// connection or authentication failed); usage errors exit 2. The SSH side (ssh_config, known_hosts,
+// the agent, keys, passwords from FERRY_PASSWORD / SSH_ASKPASS / the TTY, ProxyJump) is the
+// shared examples/cli/ssh_session.hpp.
 #include "cli/sftp_shell.hpp"
+#include "cli/ssh_session.hpp"
 
 #include <ferry/io/pipe_stream.hpp>
 #include <ferry/sftp/client.hpp>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <fcntl.h>
@@ -47,10 +52,7 @@ struct options {
   cli::sftp_shell_options shell;
   std::string batch_file;  // empty: interactive
   std::string direct;      // -D program
-  std::string port;
-  std::vector<std::string> identities;
-  std::vector<std::string> ssh_options;
-  std::string config_file;
+  cli::ssh_options ssh;     // -P -i -o -F -J -q -v (examples/cli/ssh_session.hpp)
   std::string destination;  // [user@]host[:path] (or, with -D, a path)
 };
 
@@ -58,6 +60,7 @@ int usage() {
   std::fputs(
       "usage: ferry-sftp [-aqpr] [-b batchfile] [-B buffer_size] [-R num_requests]\n"
       "                  [-P port] [-i identity_file] [-o ssh_option] [-F ssh_config]\n"
+      "                  [-J destination] [-v]\n"
       "                  [user@]host[:path]\n"
       "       ferry-sftp [-aqpr] [-b batchfile] [-B buffer_size] [-R num_requests]\n"
       "                  -D sftp_server_program [path]\n",
@@ -182,66 +185,111 @@ int run_direct(const options& o) {
   return status;
 }
 
+int run_ssh(const options& o) {
+  cli::remote_path where;
+  try {
+    if (auto rp = cli::parse_remote_path(o.destination)) where = *rp;
+    else where.dest = cli::parse_destination(o.destination);
+  } catch (const cli::failure& f) {
+    fail_line(f.what());
+    return 2;
+  }
+  asio::io_context ioc{1};
+  int status = 1;
+  cli::ssh_session session{ioc.get_executor(), "ferry-sftp"};
+  std::optional<sftp::client<ssh::channel>> c;
+  auto body = [&]() -> asio::awaitable<int> {
+    co_await session.connect(o.ssh, where.dest);
+    auto ch = co_await session.open_subsystem("sftp");
+    c.emplace(std::move(ch));
+    std::optional<std::string> start;
+    if (!where.path.empty()) start = where.path;
+    int s = co_await run_session(*c, o, start);
+    c->close();
+    co_await session.disconnect();
+    co_return s;
+  };
+  asio::co_spawn(ioc, body(), [&](std::exception_ptr e, int s) {
+    status = s;
+    if (!e) return;
+    status = 1;
+    try {
+      std::rethrow_exception(e);
+    } catch (const cli::failure& f) {
+      if (f.connection) status = 255;
+      fail_line(f.what());
+    } catch (const std::exception& x) {
+      fail_line(x.what());
+    }
+    if (c) c->close();
+    asio::co_spawn(ioc, session.disconnect(), asio::detached);
+  });
+  ioc.run();
+  return status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
   options o;
   int i = 1;
-  auto need = [&](std::string& out) {
-    if (i + 1 >= argc) return false;
-    out = argv[++i];
-    return true;
-  };
-  for (; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.size() < 2 || a[0] != '-') break;
-    if (a == "--") {
-      ++i;
-      break;
-    }
-    // bundled single-letter flags ("-qp"), options with a value as "-b file" or "-bfile"
-    for (std::size_t k = 1; k < a.size(); ++k) {
-      char f = a[k];
-      std::string value;
-      bool takes = std::string_view{"bBRPioFDcJls"}.find(f) != std::string_view::npos;
-      if (takes) {
-        if (k + 1 < a.size()) value = a.substr(k + 1);
-        else if (!need(value)) return usage();
-        k = a.size();
+  try {
+    for (; i < argc; ++i) {
+      std::string a = argv[i];
+      if (a.size() < 2 || a[0] != '-') break;
+      if (a == "--") {
+        ++i;
+        break;
       }
-      switch (f) {
-        case 'a': o.shell.resume = true; break;
-        case 'q': o.shell.quiet = true; break;
-        case 'p': o.shell.preserve = true; break;
-        case 'r': o.shell.recursive = true; break;
-        case 'C': case 'v': case '4': case '6': case 'A': case 'N': break;  // accepted, no effect
-        case 'b': o.batch_file = value; break;
-        case 'B': {
-          auto v = cli::sftp_cli::parse_unsigned(value, 1u << 24);
-          if (!v || *v == 0) return fail_line("invalid buffer size \"" + value + "\""), 2;
-          o.shell.block = *v;
-          break;
+      // sftp's own options; bundled letters ("-qpr") and values as "-b file" or "-bfile"
+      if (std::string_view{"aprCbBRDlsh"}.find(a[1]) != std::string_view::npos ||
+          (a.size() > 2 && a[1] == 'q')) {
+        for (std::size_t k = 1; k < a.size(); ++k) {
+          char f = a[k];
+          std::string value;
+          if (std::string_view{"bBRDls"}.find(f) != std::string_view::npos) {
+            if (k + 1 < a.size()) value = a.substr(k + 1);
+            else if (i + 1 < argc) value = argv[++i];
+            else return usage();
+            k = a.size();
+          }
+          switch (f) {
+            case 'a': o.shell.resume = true; break;
+            case 'q': o.ssh.quiet = true; break;
+            case 'p': o.shell.preserve = true; break;
+            case 'r': o.shell.recursive = true; break;
+            case 'C': break;  // compression: accepted, not used
+            case 'b': o.batch_file = value; break;
+            case 'B': {
+              auto v = cli::sftp_cli::parse_unsigned(value, 1u << 24);
+              if (!v || *v == 0) return fail_line("invalid buffer size \"" + value + "\""), 2;
+              o.shell.block = *v;
+              break;
+            }
+            case 'R': {
+              auto v = cli::sftp_cli::parse_unsigned(value, 4096);
+              if (!v || *v == 0) return fail_line("invalid number of requests \"" + value + "\""), 2;
+              o.shell.requests = *v;
+              break;
+            }
+            case 'D': o.direct = value; break;
+            case 'l': case 's': break;  // bandwidth limit, subsystem name: not supported, ignored
+            case 'h': usage(); return 0;
+            default: return usage();
+          }
         }
-        case 'R': {
-          auto v = cli::sftp_cli::parse_unsigned(value, 4096);
-          if (!v || *v == 0) return fail_line("invalid number of requests \"" + value + "\""), 2;
-          o.shell.requests = *v;
-          break;
-        }
-        case 'P': o.port = value; break;
-        case 'i': o.identities.push_back(value); break;
-        case 'o': o.ssh_options.push_back(value); break;
-        case 'F': o.config_file = value; break;
-        case 'D': o.direct = value; break;
-        case 'c': o.ssh_options.push_back("Ciphers=" + value); break;
-        case 'J': o.ssh_options.push_back("ProxyJump=" + value); break;
-        case 'l': case 's': break;  // bandwidth limit / subsystem: not supported, ignored
-        case 'h': usage(); return 0;
-        default: return usage();
+        continue;
       }
+      int used = cli::parse_common_option(o.ssh, a, i + 1 < argc ? argv[i + 1] : nullptr, 'P');
+      if (used == 0) return usage();
+      i += used - 1;
     }
+  } catch (const cli::failure& f) {
+    fail_line(f.what());
+    return 2;
   }
+  o.shell.quiet = o.ssh.quiet;
   if (!o.batch_file.empty()) o.shell.batch = true;
   std::vector<std::string> rest(argv + i, argv + argc);
   if (!o.direct.empty()) {
@@ -251,11 +299,5 @@ int main(int argc, char** argv) {
   }
   if (rest.size() != 1) return usage();
   o.destination = rest[0];
-  auto t = cli::sftp_cli::parse_target(o.destination);
-  if (!t) {
-    fail_line("bad destination \"" + o.destination + "\"");
-    return 2;
-  }
-  fail_line("SSH connections are not built into this ferry-sftp yet; use -D SFTP_SERVER_PROGRAM");
-  return 1;
+  return run_ssh(o);
 }

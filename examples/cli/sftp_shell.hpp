@@ -449,6 +449,9 @@ class sftp_shell {
       if (items.size() == 1 && sftp::is_directory(items[0].attrs)) {
         auto d = items[0];
         items = co_await list_dir(d.path, d.shown, f.has('a'));
+      } else if (!long_view) {
+        for (auto& m : items)  // sftp globs with GLOB_MARK: directories end in '/'
+          if (sftp::is_directory(m.attrs)) m.shown += '/';
       }
     } else {
       std::string given = p.args.empty() ? std::string{} : p.args[0].text;
