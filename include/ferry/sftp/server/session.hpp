@@ -359,6 +359,7 @@ class server_session : public std::enable_shared_from_this<server_session<Filesy
   void accept(job j, std::string_view write_handle) {
     ++requests_;
     auto id = id_of(j);
+    expect_reply(id);
     std::string_view name = j.is_write ? std::string_view{"write"} : request_name(j.req);
     if (name.empty()) {
       auto* x = std::get_if<proto::extended_request>(&j.req);
@@ -485,14 +486,37 @@ class server_session : public std::enable_shared_from_this<server_session<Filesy
   bool handles_full() const noexcept { return open_ + opening_ >= max_handles_; }
 
   // --- replies ------------------------------------------------------------------------------------
+  // Replies leave in the order their requests arrived, whatever order the requests finish in:
+  // OpenSSH's sftp-server answers strictly in order and its clients rely on it (scp's SFTP mode
+  // truncates a download at the first reordered READ reply). Each accepted request holds a slot
+  // in pending_; its reply fills the slot, and the ready slots at the front go to the writer.
+  // A reply without a slot (an answer to an oversized packet, VERSION) queues behind the rest.
+  void expect_reply(std::uint32_t id) { pending_.push_back({id, buffer{}, false}); }
+
   void queue(buffer b) {
     if (write_failed_) {
       pool_.put(std::move(b));
       return;
     }
     out_bytes_ += b.size();
-    out_.push_back(std::move(b));
-    writer_wake_.cancel();
+    const bool has_id = b.size() >= 9 && b.data()[4] != proto::packet_type::version;
+    std::uint32_t id = 0;
+    for (std::size_t i = 5; has_id && i < 9; ++i) id = (id << 8) | b.data()[i];
+    auto slot = std::find_if(pending_.begin(), pending_.end(),
+                             [&](const reply_slot& r) { return !r.ready && r.id == id; });
+    if (has_id && slot != pending_.end()) {
+      slot->reply = std::move(b);
+      slot->ready = true;
+    } else {
+      pending_.push_back({id, std::move(b), true});
+    }
+    bool moved = false;
+    while (!pending_.empty() && pending_.front().ready) {
+      out_.push_back(std::move(pending_.front().reply));
+      pending_.pop_front();
+      moved = true;
+    }
+    if (moved) writer_wake_.cancel();
   }
 
   // Encoded through the one codec into scratch_ (its writer is for bytes), then into a pooled
@@ -1002,6 +1026,8 @@ class server_session : public std::enable_shared_from_this<server_session<Filesy
         write_error_ = ec;
         for (auto& b : out_) pool_.put(std::move(b));
         out_.clear();
+        for (auto& r : pending_) pool_.put(std::move(r.reply));
+        pending_.clear();
         out_bytes_ = 0;
         read_cancel_.emit(asio::cancellation_type::terminal);
         log(log_level::error, [&] { return "write failed: " + write_error_.message(); });
@@ -1030,8 +1056,14 @@ class server_session : public std::enable_shared_from_this<server_session<Filesy
   std::size_t in_flight_ = 0;
   std::size_t requests_ = 0;
 
+  struct reply_slot {
+    std::uint32_t id;
+    buffer reply;
+    bool ready;
+  };
+  std::deque<reply_slot> pending_;  // replies in request order, not yet ready or not yet moved
   std::deque<buffer> out_;
-  std::size_t out_bytes_ = 0;
+  std::size_t out_bytes_ = 0;  // queued reply bytes, in pending_ and out_
   bool writer_running_ = false;
   bool writer_stop_ = false;
   bool write_failed_ = false;

@@ -1,0 +1,94 @@
+// Replies leave in the order their requests arrived, even when the filesystem finishes them in
+// another order: OpenSSH's clients rely on it (scp's SFTP mode truncated downloads at the first
+// reordered READ reply from a server that answered in completion order).
+#include "harness.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+
+using namespace ferry;
+using namespace ferry::sftp_server_test;
+namespace asio = boost::asio;
+
+namespace {
+
+// The memory filesystem, with each read held back longer the earlier its offset: left alone,
+// the reads of a pipelined download complete last-first.
+class reversed_reads {
+ public:
+  explicit reversed_reads(fs::memory_filesystem inner) : inner_(std::move(inner)) {}
+  auto get_executor() { return inner_.get_executor(); }
+
+  template <class Token>
+  auto async_read_at(fs::handle h, std::uint64_t offset, mutable_byte_view out, Token&& token) {
+    return asio::async_initiate<Token, void(error_code, std::size_t)>(
+        [this, h, offset, out](auto handler) {
+          auto delay = std::chrono::milliseconds{offset < 64 * 1024 ? 40 - std::int64_t(offset / 2048) : 0};
+          auto timer = std::make_shared<asio::steady_timer>(inner_.get_executor(), delay);
+          timer->async_wait([this, timer, h, offset, out, handler = std::move(handler)](error_code) mutable {
+            inner_.async_read_at(h, offset, out, std::move(handler));
+          });
+        },
+        token);
+  }
+
+#define FERRY_FORWARD(name)                                 \
+  template <class... A>                                     \
+  auto name(A&&... a) {                                     \
+    return inner_.name(std::forward<A>(a)...);              \
+  }
+  FERRY_FORWARD(async_stat)
+  FERRY_FORWARD(async_open)
+  FERRY_FORWARD(async_write_at)
+  FERRY_FORWARD(async_close)
+  FERRY_FORWARD(async_opendir)
+  FERRY_FORWARD(async_readdir)
+  FERRY_FORWARD(async_mkdir)
+  FERRY_FORWARD(async_rmdir)
+  FERRY_FORWARD(async_remove)
+  FERRY_FORWARD(async_rename)
+  FERRY_FORWARD(async_realpath)
+#undef FERRY_FORWARD
+
+ private:
+  fs::memory_filesystem inner_;
+};
+static_assert(fs::filesystem<reversed_reads>);
+
+TEST(sftp_server, replies_keep_request_order_when_reads_finish_out_of_order) {
+  asio::io_context ioc;
+  auto memory = fs::make_memory_filesystem(ioc.get_executor(), {});
+  reversed_reads files{memory};
+  std::string content(32 * 2048, '\0');
+  for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i / 2048 + 'A');
+  auto result = serve_one(ioc, files, sftp::server_options{}, [&](client& c) -> asio::awaitable<void> {
+    auto h = co_await c.open("/f", open_flags::write | open_flags::creat);
+    c.send(write_request{c.next_id(), h, 0, as_bytes_of(content)});
+    co_await c.status_of();
+    c.send(close_request{c.next_id(), h});
+    co_await c.status_of();
+    h = co_await c.open("/f", open_flags::read);
+    std::vector<std::uint32_t> ids;
+    for (std::uint64_t off = 0; off < content.size(); off += 2048) {
+      read_request rd{c.next_id(), h, off, 2048};
+      ids.push_back(rd.request_id);
+      c.send(rd);
+    }
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      auto r = co_await c.recv();
+      CO_ASSERT(r.has_value());
+      EXPECT_EQ(*request_id_of(*r), ids[i]) << "reply " << i << " out of order";
+      auto* d = std::get_if<data_reply>(&*r);
+      CO_ASSERT(d != nullptr);
+      CO_ASSERT(d->data.size() == 2048u);
+      EXPECT_EQ(d->data[0], static_cast<std::uint8_t>('A' + i));
+    }
+    c.send(close_request{c.next_id(), h});
+    co_await c.status_of();
+  });
+  ASSERT_TRUE(result.has_value());
+  EXPECT_FALSE(*result);
+}
+
+}  // namespace
