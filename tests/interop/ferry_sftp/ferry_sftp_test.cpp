@@ -38,11 +38,15 @@ struct run_result {
   std::string err;
 };
 
-// Runs a program with a batch file in dir; stdout and stderr apart.
+// Runs a program (its path the first word) with a batch file in dir; stdout and stderr apart.
 run_result run_batch(const stdfs::path& dir, const std::string& program_and_args,
                      const std::string& batch, std::chrono::seconds timeout = 300s) {
   write_file(dir / ".batch", batch);
-  auto r = run_shell(dir, program_and_args + " -b .batch >.out 2>.err", timeout);
+  // -b goes right after the program: options end at the destination
+  auto sp = program_and_args.find(' ');
+  auto command = program_and_args.substr(0, sp) + " -b .batch" +
+                 (sp == std::string::npos ? std::string{} : program_and_args.substr(sp));
+  auto r = run_shell(dir, command + " >.out 2>.err", timeout);
   return {r.status, read_file(dir / ".out"), read_file(dir / ".err")};
 }
 
@@ -343,6 +347,102 @@ TEST(DirectFerry, SizesAndTreesAgainstFerrySftpServer) {
   expect_same_tree(dir / "local" / "tree", dir / "remote" / "tree", true);
   expect_same_tree(dir / "local" / "tree", dir / "back", true);
   EXPECT_NE(r.out.find("a.txt"), std::string::npos);
+}
+
+// --- over SSH -----------------------------------------------------------------------------------
+
+std::string ssh_args(const std::string& key, std::uint16_t port, const std::string& user) {
+  return " -F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -i " +
+         shell_quote(key) + " -P " + std::to_string(port) + " " + user + "@127.0.0.1";
+}
+
+// ferry-server on free loopback ports over a fresh root, user alice with a key; stopped by pid.
+class FerryServerSsh : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    stdfs::create_directories(dir_ / "root");
+    stdfs::create_directories(local());
+    ASSERT_EQ(run_shell(dir_.path(), "ssh-keygen -q -t ed25519 -N '' -f userkey").status, 0);
+    std::vector<std::string> argv{built_program("ferry-server", "FERRY_SERVER"), "--root", (dir_ / "root").string(),
+                                  "--state-dir", (dir_ / "state").string(), "--ssh-port", std::to_string(port_),
+                                  "--ftp-port", std::to_string(free_port()), "--threads", "2",
+                                  "--user", "alice:pw-alice", "--authorized-keys", (dir_ / "userkey.pub").string()};
+    server_ = std::make_unique<process>(argv, dir_ / "server.log");
+    auto until = std::chrono::steady_clock::now() + 60s;
+    while (std::chrono::steady_clock::now() < until) {
+      if (read_file(dir_ / "server.log").find("\nready\n") != std::string::npos && port_open(port_)) return;
+      if (!server_->running()) break;
+      std::this_thread::sleep_for(20ms);
+    }
+    FAIL() << "ferry-server did not start:\n" << read_file(dir_ / "server.log");
+  }
+  stdfs::path local() const { return dir_ / "local"; }
+  stdfs::path root() const { return dir_ / "root"; }
+  std::string command() const { return ferry_sftp() + ssh_args((dir_ / "userkey").string(), port_, "alice"); }
+
+  temp_dir dir_{"ferry-sftp-ssh-"};
+  std::uint16_t port_ = free_port();
+  std::unique_ptr<process> server_;
+};
+
+TEST_F(FerryServerSsh, FilesOfEveryAwkwardSizeGoBothWaysByteForByte) {
+  round_trip_sizes(command(), local(), root(), "/");
+}
+
+TEST_F(FerryServerSsh, TreesResumeAndErrors) {
+  make_tree(local() / "tree");
+  auto data = make_data((2u << 20) + 5, 9);
+  write_file(local() / "up.bin", data);
+  write_file(root() / "up.bin", data.substr(0, 100000));
+  write_file(root() / "down.bin", data);
+  write_file(local() / "down.bin", data.substr(0, 3));
+  auto r = run_batch(local(), command(),
+                     "pwd\nput -r -p tree\nreput up.bin\nreget down.bin\nlcd ..\nget -r -p tree back\nls -1\n");
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Remote working directory: /\n"), std::string::npos) << r.out;
+  expect_same_tree(local() / "tree", root() / "tree", true);
+  expect_same_tree(local() / "tree", dir_ / "back", true);
+  EXPECT_TRUE(read_file(root() / "up.bin") == data);
+  EXPECT_TRUE(read_file(local() / "down.bin") == data);
+  EXPECT_NE(r.out.find("sftp> ls -1\ndown.bin\ntree\nup.bin\n"), std::string::npos) << r.out;
+
+  auto bad = run_batch(local(), command(), "get /nothere\npwd\n");
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_EQ(lines(bad.err), 1u) << bad.err;
+  // the jail: nothing outside the root
+  auto out = run_batch(local(), command(), "cd /..\npwd\n");
+  EXPECT_NE(out.out.find("Remote working directory: /\n"), std::string::npos) << out.out << out.err;
+}
+
+TEST_F(FerryServerSsh, AFailedLoginIsOneLineAndStatus255) {
+  ASSERT_EQ(run_shell(dir_.path(), "ssh-keygen -q -t ed25519 -N '' -f otherkey").status, 0);
+  auto r = run_batch(local(), ferry_sftp() + ssh_args((dir_ / "otherkey").string(), port_, "alice"), "pwd\n");
+  EXPECT_EQ(r.status, 255);
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
+}
+
+TEST(OpenSshSshd, SizesTreesAndListingsMatchOpenSshSftp) {
+  ferry::interop::sshd d;
+  temp_dir dir{"ferry-sftp-sshd-"};
+  stdfs::create_directories(dir / "local");
+  stdfs::create_directories(dir / "remote");
+  auto args = ssh_args(d.user_key().string(), d.port(), "root");
+  auto command = ferry_sftp() + args;
+  auto remote = (dir / "remote").string();
+  round_trip_sizes(command, dir / "local", dir / "remote", remote);
+  make_tree(dir / "local" / "tree");
+  auto r = run_batch(dir / "local", command, "cd " + remote + "\nput -rp tree\nlcd ..\nget -pr tree back\n");
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  expect_same_tree(dir / "local" / "tree", dir / "remote" / "tree", true);
+  expect_same_tree(dir / "local" / "tree", dir / "back", true);
+
+  std::string batch = "cd " + remote + "\npwd\nls -1\nls -1 tree\nls -1 tree/*\n";
+  auto ours = run_batch(dir / "local", command, batch);
+  auto theirs = run_batch(dir / "local", "sftp" + args, batch);
+  ASSERT_EQ(ours.status, 0) << ours.err;
+  ASSERT_EQ(theirs.status, 0) << theirs.err;
+  EXPECT_EQ(ours.out, theirs.out);
 }
 
 }  // namespace
