@@ -27,7 +27,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -236,8 +235,8 @@ int main(int argc, char** argv) {
   }
 
   // --- SSH (SFTP, SCP, exec) ----------------------------------------------------------------
-  ferry_server::ssh_service<auth::shared<users_type>> ssh{ioc.get_executor(), files, users, st.host_keys,
-                                                          cfg.allow_exec, cfg.read_only, log};
+  ferry_server::ssh_service<auth::shared<users_type>> ssh{
+      ioc.get_executor(), files, users, st.host_keys, cfg.allow_exec, cfg.read_only, cfg.grace, log};
   if (cfg.ssh_port != 0) {
     ec = ssh.listen(cfg.listen, std::uint16_t(cfg.ssh_port));
     if (ec) {
@@ -284,10 +283,12 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   // --- run, and stop gracefully ---------------------------------------------------------------
+  // The first SIGINT/SIGTERM stops accepting and gives open sessions the grace period; the
+  // program ends when the SSH side has finished (FTP sessions end at once). A second signal ends
+  // it at once.
   if (ftp_server) ftp_server->start();
-  ssh.start();
+  if (cfg.ssh_port != 0) ssh.start([&ioc] { ioc.stop(); });
   asio::signal_set signals{ioc, SIGINT, SIGTERM};
-  asio::steady_timer grace{ioc};
   int signals_seen = 0;
   std::function<void(error_code, int)> on_signal = [&](error_code sig_ec, int) {
     if (sig_ec) return;
@@ -296,14 +297,13 @@ int main(int argc, char** argv) {
       ioc.stop();
       return;
     }
-    log.info("stopping: no new connections; running transfers have " +
-             std::to_string(cfg.grace.count()) + "s to finish");
-    ssh.stop_accepting();
+    log.info("stopping: no new connections; open sessions have " + std::to_string(cfg.grace.count()) +
+             "s to finish");
     if (ftp_server) ftp_server->stop();
-    ssh.async_drain(cfg.grace, [&] {
+    if (cfg.ssh_port != 0)
       ssh.stop();
+    else
       ioc.stop();
-    });
     signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);

@@ -29,7 +29,8 @@ class logger {
 
   void login(std::string_view proto, std::string_view user, std::string_view peer,
              std::string_view how) const {
-    info(std::string{proto} + " login user=" + std::string{user} + " peer=" + std::string{peer} +
+    info(std::string{proto} + " login user=" + std::string{user} +
+         (peer.empty() ? "" : " peer=" + std::string{peer}) +
          (how.empty() ? "" : " method=" + std::string{how}));
   }
 

@@ -24,6 +24,7 @@
 #include <ferry/ssh/session.hpp>
 #include <ferry/ssh/userauth.hpp>
 
+#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>

@@ -114,6 +114,16 @@ TEST(FerryServer, ExecAndShellAreRefusedWithoutAllowExecAndTheServerKeepsServing
   EXPECT_EQ(read_file(s.root() / "x"), "still serving\n");
 }
 
+TEST(FerryServer, AllowExecRunsCommandsWithTheirOutputAndExitStatus) {
+  server_fixture s{{"--allow-exec"}};
+  auto r = run_shell(s.client(), "ssh -p " + std::to_string(s.ssh_port()) + " " + s.ssh_options() +
+                                     " alice@127.0.0.1 'echo out; echo err >&2; exit 7' 2>err.txt");
+  EXPECT_EQ(r.status, 7) << r.output << s.log();
+  EXPECT_EQ(r.output, "out\n");
+  EXPECT_EQ(read_file(s.client() / "err.txt"), "err\n");
+  EXPECT_NE(s.log().find("ssh exec user=alice"), std::string::npos) << s.log();
+}
+
 TEST(FerryServer, ReadOnlyServesDownloadsAndRefusesChanges) {
   server_fixture s{{"--read-only"}};
   write_file(s.root() / "present", "here\n");
