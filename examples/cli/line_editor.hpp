@@ -139,11 +139,11 @@ class line_editor {
     raw.c_iflag &= ~tcflag_t(IXON | ICRNL | INLCR);
     raw.c_cc[VMIN] = 1;
     raw.c_cc[VTIME] = 0;
-    ::tcsetattr(in_, TCSAFLUSH, &raw);
+    ::tcsetattr(in_, TCSADRAIN, &raw);
     struct restore {
       int fd;
       termios& t;
-      ~restore() { ::tcsetattr(fd, TCSAFLUSH, &t); }
+      ~restore() { ::tcsetattr(fd, TCSADRAIN, &t); }
     } guard{in_, saved};
 
     line_state st{&history_};
