@@ -65,37 +65,14 @@ inline void write_file(const fs::path& p, std::string_view data) {
   out.write(data.data(), static_cast<std::streamsize>(data.size()));
 }
 
-// A child process in its own process group: stdin from /dev/null, stdout and stderr appended to
-// log. stop() (and the destructor) sends SIGTERM to the group — the program and whatever it forked
-// — then SIGKILL, and reaps it by pid.
-class process {
+// A child process in its own process group, reaped by pid: stop() (and the destructor) sends
+// SIGTERM to the group — the program and whatever it forked — then SIGKILL.
+class child_guard {
  public:
-  // argv[0] is an absolute path or found on PATH.
-  process(const std::vector<std::string>& argv, const fs::path& log) {
-    // Everything the child needs is prepared before fork: only async-signal-safe calls after it.
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    std::string log_path = log.string();
-    pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
-    if (pid_ == 0) {
-      ::setpgid(0, 0);
-      int in = ::open("/dev/null", O_RDONLY);
-      if (in >= 0) ::dup2(in, 0);
-      int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (out >= 0) {
-        ::dup2(out, 1);
-        ::dup2(out, 2);
-      }
-      ::execvp(args[0], args.data());
-      ::_exit(127);
-    }
-    ::setpgid(pid_, pid_);  // also from the parent, so the group exists before we may kill it
-  }
-  ~process() { stop(); }
-  process(const process&) = delete;
-  process& operator=(const process&) = delete;
+  child_guard() = default;
+  child_guard(const child_guard&) = delete;
+  child_guard& operator=(const child_guard&) = delete;
+  ~child_guard() { stop(); }
 
   pid_t pid() const noexcept { return pid_; }
 
@@ -110,7 +87,8 @@ class process {
     return true;
   }
 
-  // Waits up to timeout for the exit; returns the exit status, or -1 if it had to be stopped.
+  // Waits up to timeout for the exit; returns the exit status (128 + signal when a signal ended
+  // it), or -1 if it had to be stopped.
   int wait(std::chrono::milliseconds timeout) {
     auto until = std::chrono::steady_clock::now() + timeout;
     while (pid_ > 0) {
@@ -147,15 +125,42 @@ class process {
     pid_ = -1;
   }
 
- private:
+ protected:
   pid_t pid_ = -1;
 };
 
+// A child with stdin from /dev/null and stdout and stderr appended to log.
+class process : public child_guard {
+ public:
+  // argv[0] is an absolute path or found on PATH.
+  process(const std::vector<std::string>& argv, const fs::path& log) {
+    // Everything the child needs is prepared before fork: only async-signal-safe calls after it.
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    std::string log_path = log.string();
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      ::setpgid(0, 0);
+      int in = ::open("/dev/null", O_RDONLY);
+      if (in >= 0) ::dup2(in, 0);
+      int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (out >= 0) {
+        ::dup2(out, 1);
+        ::dup2(out, 2);
+      }
+      ::execvp(args[0], args.data());
+      ::_exit(127);
+    }
+    ::setpgid(pid_, pid_);  // also from the parent, so the group exists before we may kill it
+  }
+};
+
 // A child process whose stdin and stdout are pipes to us (stderr appended to log): the way a test
-// talks to a stdio program such as /usr/lib/openssh/sftp-server or `scp -t DIR`. to_child and
-// from_child are handed to io::pipe_stream (which takes ownership); the guard stops the child by
-// pid when it goes out of scope.
-class piped_process {
+// talks to a stdio program such as /usr/lib/openssh/sftp-server or `scp -t DIR`. The descriptors
+// are handed to io::pipe_stream (which takes ownership).
+class piped_process : public child_guard {
  public:
   piped_process(const std::vector<std::string>& argv, const fs::path& log) {
     std::vector<char*> args;
@@ -185,53 +190,13 @@ class piped_process {
   ~piped_process() {
     if (to_child_ >= 0) ::close(to_child_);
     if (from_child_ >= 0) ::close(from_child_);
-    stop();
   }
-  piped_process(const piped_process&) = delete;
-  piped_process& operator=(const piped_process&) = delete;
 
-  pid_t pid() const noexcept { return pid_; }
   // The descriptors, once: the caller owns them after this.
   int release_to_child() { return std::exchange(to_child_, -1); }
   int release_from_child() { return std::exchange(from_child_, -1); }
 
-  // Exit status (or 128 + signal) once it exits within timeout; -1 if it had to be stopped.
-  int wait(std::chrono::milliseconds timeout) {
-    auto until = std::chrono::steady_clock::now() + timeout;
-    while (pid_ > 0) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      if (std::chrono::steady_clock::now() > until) {
-        stop();
-        return -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds{5});
-    }
-    return -1;
-  }
-
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(-pid_, SIGTERM);
-    for (int i = 0; i < 200; ++i) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds{10});
-    }
-    ::kill(-pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
  private:
-  pid_t pid_ = -1;
   int to_child_ = -1;
   int from_child_ = -1;
 };
