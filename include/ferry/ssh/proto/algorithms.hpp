@@ -176,28 +176,33 @@ struct algorithm_preferences {
   std::vector<std::string> compression;
 };
 
-// Safe algorithms only, in OpenSSH 9.x's order of preference.
+// Safe algorithms only, in OpenSSH 9.x's order of preference, without what ssh-audit flags in
+// OpenSSH's own defaults: the NIST-curve ECDH kex methods and the encrypt-and-MAC MACs (issue
+// #12; tests/interop/ssh_audit checks a ferry-server). ECDSA host-key algorithms stay: they are
+// only offered by a server that has an ECDSA host key.
 inline algorithm_preferences default_preferences() {
   return {
-      {"curve25519-sha256", "curve25519-sha256@libssh.org", "ecdh-sha2-nistp256",
-       "ecdh-sha2-nistp384", "ecdh-sha2-nistp521", "diffie-hellman-group-exchange-sha256",
+      {"curve25519-sha256", "curve25519-sha256@libssh.org", "diffie-hellman-group-exchange-sha256",
        "diffie-hellman-group16-sha512", "diffie-hellman-group18-sha512",
        "diffie-hellman-group14-sha256"},
       {"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
        "rsa-sha2-512", "rsa-sha2-256"},
       {"chacha20-poly1305@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr",
        "aes128-gcm@openssh.com", "aes256-gcm@openssh.com"},
-      {"hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com", "hmac-sha2-256",
-       "hmac-sha2-512"},
+      {"hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"},
       {"none", "zlib@openssh.com"},
   };
 }
 
-// The defaults plus SHA-1 based algorithms kept for old peers (off unless asked for).
+// The defaults plus what is kept for old peers (off unless asked for): the NIST-curve ECDH kex
+// methods, the encrypt-and-MAC SHA-2 MACs and the SHA-1 based algorithms.
 inline algorithm_preferences legacy_preferences() {
   auto p = default_preferences();
+  p.kex.insert(p.kex.begin() + 2, {"ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521"});
   p.kex.push_back("diffie-hellman-group14-sha1");
   p.host_key.push_back("ssh-rsa");
+  p.mac.push_back("hmac-sha2-256");
+  p.mac.push_back("hmac-sha2-512");
   p.mac.push_back("hmac-sha1-etm@openssh.com");
   p.mac.push_back("hmac-sha1");
   p.compression.push_back("zlib");
