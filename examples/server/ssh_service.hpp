@@ -78,7 +78,12 @@ class transfer_handler final : public ferry::ssh::connection_handler {
     o.user = user_;
     o.level = log_.verbosity() >= 2 ? ferry::sftp::log_level::verbose : ferry::sftp::log_level::info;
     std::string who = "sftp user=" + user_ + " peer=" + s.remote_address() + " ";
-    o.log = [this, who](ferry::sftp::log_level, std::string_view text) { log_.info(who + std::string{text}); };
+    o.log = [this, who](ferry::sftp::log_level, std::string_view text) { log_.detail(who + std::string{text}); };
+    o.on_transfer = [this, peer = s.remote_address()](const ferry::sftp::transfer_record& t) {
+      const bool upload = t.bytes_written > 0;
+      log_.transfer("sftp", user_, peer, upload ? "upload" : "download", t.path,
+                    upload ? t.bytes_written : t.bytes_read, t.seconds, t.completed);
+    };
     ferry::sftp::server<ferry::fs::local_filesystem> srv{files_, std::move(o)};
     auto [ec] = co_await srv.async_run(s.channel(), tok);
     co_return exit_with(ec ? 1u : 0u);

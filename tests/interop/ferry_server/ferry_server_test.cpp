@@ -51,6 +51,9 @@ TEST(FerryServer, OpenSshSftpBatchMovesFilesOfEveryAwkwardSizeByteForByte) {
   EXPECT_TRUE(std::filesystem::exists(s.root() / "sub" / "moved"));
   EXPECT_FALSE(std::filesystem::exists(s.root() / "f0"));
   EXPECT_NE(s.log().find("ssh login user=alice"), std::string::npos) << s.log();
+  // One log line per transfer, with its size.
+  EXPECT_NE(s.log().find("sftp upload user=alice peer=127.0.0.1 path=/f5 bytes=1048577"), std::string::npos) << s.log();
+  EXPECT_NE(s.log().find("sftp download user=alice peer=127.0.0.1 path=/f6 bytes=8388608"), std::string::npos) << s.log();
 }
 
 TEST(FerryServer, ScpLegacyAndSftpModeBothWaysWithTreesAndPreservedModes) {

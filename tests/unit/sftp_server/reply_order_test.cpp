@@ -62,7 +62,12 @@ TEST(sftp_server, replies_keep_request_order_when_reads_finish_out_of_order) {
   reversed_reads files{memory};
   std::string content(32 * 2048, '\0');
   for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i / 2048 + 'A');
-  auto result = serve_one(ioc, files, sftp::server_options{}, [&](client& c) -> asio::awaitable<void> {
+  std::vector<std::tuple<std::string, std::uint64_t, std::uint64_t, bool>> transfers;
+  sftp::server_options o;
+  o.on_transfer = [&](const sftp::transfer_record& t) {
+    transfers.emplace_back(std::string{t.path}, t.bytes_read, t.bytes_written, t.completed);
+  };
+  auto result = serve_one(ioc, files, o, [&](client& c) -> asio::awaitable<void> {
     auto h = co_await c.open("/f", open_flags::write | open_flags::creat);
     c.send(write_request{c.next_id(), h, 0, as_bytes_of(content)});
     co_await c.status_of();
@@ -89,6 +94,10 @@ TEST(sftp_server, replies_keep_request_order_when_reads_finish_out_of_order) {
   });
   ASSERT_TRUE(result.has_value());
   EXPECT_FALSE(*result);
+  // One transfer record per handle that moved data: the upload, then the download.
+  ASSERT_EQ(transfers.size(), 2u);
+  EXPECT_EQ(transfers[0], std::make_tuple(std::string{"/f"}, std::uint64_t{0}, std::uint64_t{content.size()}, true));
+  EXPECT_EQ(transfers[1], std::make_tuple(std::string{"/f"}, std::uint64_t{content.size()}, std::uint64_t{0}, true));
 }
 
 }  // namespace

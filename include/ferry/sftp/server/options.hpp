@@ -39,6 +39,15 @@ bool request_writes(std::string_view name) noexcept;
 // first one, when a name is not in request_names() (it can never match).
 bool parse_request_list(std::string_view list, std::vector<std::string>& out, std::string& bad);
 
+// One file handle's traffic, reported when it is closed (or the session ends with it open).
+struct transfer_record {
+  std::string_view path;        // as the client opened it
+  std::uint64_t bytes_read = 0;     // sent to the client (downloads)
+  std::uint64_t bytes_written = 0;  // received from the client (uploads)
+  double seconds = 0;               // from OPEN to CLOSE
+  bool completed = true;            // closed by the client, and the close succeeded
+};
+
 struct server_options {
   // Every request that would change the filesystem is answered SSH_FX_PERMISSION_DENIED.
   bool read_only = false;
@@ -66,6 +75,8 @@ struct server_options {
   // Log messages at or below `level` go to `log` (none when it is empty).
   log_level level = log_level::error;
   std::function<void(log_level, std::string_view)> log;
+  // Called for every file handle that moved data, when it ends (for a per-transfer log line).
+  std::function<void(const transfer_record&)> on_transfer;
 };
 
 }  // namespace ferry::sftp

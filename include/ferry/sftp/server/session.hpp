@@ -39,6 +39,7 @@
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -89,6 +90,10 @@ struct open_entry {
   std::vector<fs::dir_entry> listing;
   std::size_t next = 0;
   bool eof = false;
+  // For the transfer record at close (server_options::on_transfer).
+  std::uint64_t bytes_read = 0;
+  std::uint64_t bytes_written = 0;
+  std::chrono::steady_clock::time_point opened = std::chrono::steady_clock::now();
 };
 
 template <class Filesystem, class Stream>
@@ -126,6 +131,7 @@ class server_session : public std::enable_shared_from_this<server_session<Filesy
       if (!e) continue;
       auto fh = e->fh;
       co_await fs_.async_close(fh, nothrow);
+      report_transfer(*e, false);  // the client went away without closing it
       e.reset();
     }
     if (!result && write_failed_) result = write_error_;
@@ -765,7 +771,21 @@ class server_session : public std::enable_shared_from_this<server_session<Filesy
     auto fh = e->fh;
     auto [ec] = co_await fs_.async_close(fh, nothrow);
     remove_handle(e);
+    report_transfer(*e, !ec);
     reply_result(id, ec);
+  }
+
+  // A file handle that moved data ends: one record for the log (OpenSSH logs "close ... bytes
+  // read N written M" at this point).
+  void report_transfer(const open_entry& e, bool closed_ok) {
+    if (e.directory || !opts_->on_transfer || (e.bytes_read == 0 && e.bytes_written == 0)) return;
+    transfer_record t;
+    t.path = e.path;
+    t.bytes_read = e.bytes_read;
+    t.bytes_written = e.bytes_written;
+    t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - e.opened).count();
+    t.completed = closed_ok;
+    opts_->on_transfer(t);
   }
 
   awaitable<void> op_read(proto::read_request& r, std::shared_ptr<open_entry> e) {
@@ -784,6 +804,7 @@ class server_session : public std::enable_shared_from_this<server_session<Filesy
       co_return reply_error(r.request_id, ec);
     }
     got = std::min(got, n);
+    e->bytes_read += got;
     proto::encode_data_header(b.data(), r.request_id, static_cast<std::uint32_t>(got));
     b.resize(proto::data_reply_header_size + got);
     queue(std::move(b));
@@ -796,7 +817,7 @@ class server_session : public std::enable_shared_from_this<server_session<Filesy
     auto fh = e->fh;
     auto data = j.write_data;
     auto [ec, n] = co_await fs::async_write_all_at(fs_, fh, j.write_offset, data, nothrow);
-    (void)n;
+    e->bytes_written += n;
     reply_result(j.write_id, ec);
   }
 
