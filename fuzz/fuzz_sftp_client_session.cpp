@@ -43,7 +43,7 @@ asio::awaitable<void> drive(ferry::sftp::client<ferry::test::stream>& c, bool& d
       ferry::bytes out(100'000, 7);
       auto [wec, m] = co_await f.async_write_at(0, out, tok);
       if (!wec && m != out.size()) std::abort();
-      auto [cec] = co_await f.async_close(tok);
+      co_await f.async_close(tok);
     }
     auto [lec, entries] = co_await c.async_list("/", tok);
     auto [pec, path] = co_await c.async_realpath(".", tok);

@@ -83,7 +83,7 @@ class stream {
 
   stream(executor_type ex, std::shared_ptr<detail::pipe> in, std::shared_ptr<detail::pipe> out,
          fail_count* fc)
-      : end_(std::make_unique<end>(ex, std::move(in), std::move(out), fc)) {
+      : end_(std::make_shared<end>(ex, std::move(in), std::move(out), fc)) {
     {
       std::lock_guard lock{end_->in->m};
       end_->in->reader = &end_->read_timer;
@@ -147,13 +147,13 @@ class stream {
   template <class MutableBufferSequence, class Token>
   auto async_read_some(const MutableBufferSequence& buffers, Token&& token) {
     return boost::asio::async_compose<Token, void(error_code, std::size_t)>(
-        read_op<MutableBufferSequence>{end_.get(), buffers}, token, end_->read_timer);
+        read_op<MutableBufferSequence>{end_, buffers}, token, end_->read_timer);
   }
 
   template <class ConstBufferSequence, class Token>
   auto async_write_some(const ConstBufferSequence& buffers, Token&& token) {
     return boost::asio::async_compose<Token, void(error_code, std::size_t)>(
-        write_op<ConstBufferSequence>{end_.get(), buffers}, token, end_->write_timer);
+        write_op<ConstBufferSequence>{end_, buffers}, token, end_->write_timer);
   }
 
  private:
@@ -175,7 +175,7 @@ class stream {
   // step tries the transfer and otherwise waits on the end's timer, which the peer cancels to wake.
   template <class Derived>
   struct op_base {
-    end* e;
+    std::shared_ptr<end> e;  // kept alive until the operation completes
     bool started = false;
 
     template <class Self>
@@ -203,7 +203,7 @@ class stream {
   template <class Buffers>
   struct read_op : op_base<read_op<Buffers>> {
     Buffers buffers;
-    read_op(end* owner, const Buffers& b) : op_base<read_op<Buffers>>{owner}, buffers(b) {}
+    read_op(std::shared_ptr<end> owner, const Buffers& b) : op_base<read_op<Buffers>>{std::move(owner)}, buffers(b) {}
     boost::asio::steady_timer& timer() { return this->e->read_timer; }
 
     // True when the operation is done (data, EOF or an empty buffer); false to wait.
@@ -233,7 +233,7 @@ class stream {
   template <class Buffers>
   struct write_op : op_base<write_op<Buffers>> {
     Buffers buffers;
-    write_op(end* owner, const Buffers& b) : op_base<write_op<Buffers>>{owner}, buffers(b) {}
+    write_op(std::shared_ptr<end> owner, const Buffers& b) : op_base<write_op<Buffers>>{std::move(owner)}, buffers(b) {}
     boost::asio::steady_timer& timer() { return this->e->write_timer; }
 
     bool attempt(error_code& ec, std::size_t& n) {
@@ -255,7 +255,7 @@ class stream {
     }
   };
 
-  std::unique_ptr<end> end_;
+  std::shared_ptr<end> end_;  // shared with pending operations, which may outlive the stream
 };
 
 // Two connected ends on one executor; fc (optional) counts the operations of both ends.

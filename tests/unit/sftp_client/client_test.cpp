@@ -58,16 +58,20 @@ struct fixture {
   explicit fixture(asio::io_context& ioc, ferry::test::fail_count* fc = nullptr) {
     auto [a, b] = ferry::test::make_stream_pair(ioc.get_executor(), fc);
     client.emplace(std::move(a));
-    server.emplace(scripted_server{std::move(b), {}, {}});
+    server = std::make_shared<scripted_server>(scripted_server{std::move(b), {}, {}});
     server->on_request = [this](const proto::request& r, bytes& out) {
       if (!store.answer(r, out)) proto::encode_packet(out, proto::make_status(0, sftp::status::op_unsupported));
     };
   }
-  void start() { asio::co_spawn(client->get_executor(), server->run(), asio::detached); }
+  // The server's coroutine keeps the server alive: it may still be unwinding after the test body
+  // (and this fixture) ended.
+  void start() {
+    asio::co_spawn(client->get_executor(), [s = server]() { return s->run(); }, asio::detached);
+  }
 
   memory_store store;
   std::optional<client_t> client;
-  std::optional<scripted_server> server;
+  std::shared_ptr<scripted_server> server;
 };
 
 TEST(SftpClient, InitReadsVersionAndLimits) {
