@@ -7,7 +7,9 @@
 // wrapper (a real ssh to ferry's SSH server); the tests stay.
 #pragma once
 
+#include "support/files.hpp"
 #include "support/process.hpp"
+#include "support/programs.hpp"
 
 #include <ferry/io/pipe_stream.hpp>
 
@@ -33,16 +35,12 @@ using ferry_test_support::process;
 using ferry_test_support::read_file;
 using ferry_test_support::temp_dir;
 using ferry_test_support::write_file;
-
-// A word for sh: single quotes around it.
-inline std::string sh_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
-  }
-  return out + "'";
-}
+using ferry_test_support::shell_quote;
+using ferry_test_support::mode_of;
+using ferry_test_support::mtime_of;
+using ferry_test_support::set_mtime;
+using ferry_test_support::put;
+using ferry_test_support::make_dir;
 
 struct remote_scp {
   sfs::path home;
@@ -52,7 +50,7 @@ struct remote_scp {
 
   // Runs COMMAND as sshd would: by the shell, in the home directory.
   void start(boost::asio::io_context& ioc, const std::string& command) {
-    std::string line = "cd " + sh_quote(home.string()) + " && exec " + command;
+    std::string line = "cd " + shell_quote(home.string()) + " && exec " + command;
     proc = std::make_unique<piped_process>(std::vector<std::string>{"/bin/sh", "-c", line}, log);
     int to = proc->release_to_child();
     int from = proc->release_from_child();
@@ -70,8 +68,8 @@ struct remote_scp {
 // The wrapper that `scp -S` runs instead of ssh: the last argument is the remote command.
 inline sfs::path write_ssh_wrapper(const sfs::path& dir, const sfs::path& root) {
   auto p = dir / "fake-ssh";
-  write_file(p, "#!/bin/sh\nfor last; do :; done\nexec " + sh_quote(FERRY_SCP_STDIO) + " " +
-                    sh_quote(root.string()) + " \"$last\"\n");
+  write_file(p, "#!/bin/sh\nfor last; do :; done\nexec " + shell_quote(FERRY_SCP_STDIO) + " " +
+                    shell_quote(root.string()) + " \"$last\"\n");
   sfs::permissions(p, sfs::perms::owner_all);
   return p;
 }
@@ -92,34 +90,6 @@ inline scp_run run_openssh_scp(const sfs::path& wrapper, const std::vector<std::
   r.status = p.wait(std::chrono::seconds(60));
   r.output = read_file(log);
   return r;
-}
-
-inline unsigned mode_of(const sfs::path& p) {
-  struct stat st{};
-  if (::stat(p.c_str(), &st) != 0) return 0xffffffff;
-  return st.st_mode & 07777;
-}
-
-inline long mtime_of(const sfs::path& p) {
-  struct stat st{};
-  if (::stat(p.c_str(), &st) != 0) return -1;
-  return static_cast<long>(st.st_mtime);
-}
-
-inline void set_mtime(const sfs::path& p, long t) {
-  struct timeval tv[2] = {{t + 1, 0}, {t, 0}};  // atime, mtime
-  ::utimes(p.c_str(), tv);
-}
-
-inline void put(const sfs::path& p, const std::string& data, unsigned mode = 0644) {
-  sfs::create_directories(p.parent_path());
-  write_file(p, data);
-  ::chmod(p.c_str(), mode);
-}
-
-inline void make_dir(const sfs::path& p, unsigned mode = 0755) {
-  sfs::create_directories(p);
-  ::chmod(p.c_str(), mode);
 }
 
 // A tree with nested and empty directories, an empty file, and awkward names.

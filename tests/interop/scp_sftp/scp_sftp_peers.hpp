@@ -7,7 +7,9 @@
 // can be compared.
 #pragma once
 
+#include "support/files.hpp"
 #include "support/process.hpp"
+#include "support/programs.hpp"
 #include "support/run_coroutine.hpp"
 
 #include <ferry/fs/local.hpp>
@@ -40,45 +42,14 @@ using ferry_test_support::process;
 using ferry_test_support::read_file;
 using ferry_test_support::temp_dir;
 using ferry_test_support::write_file;
+using ferry_test_support::shell_quote;
+using ferry_test_support::mode_of;
+using ferry_test_support::mtime_of;
+using ferry_test_support::set_mtime;
+using ferry_test_support::put;
+using ferry_test_support::make_dir;
 
 inline const char* const sftp_server_program = "/usr/lib/openssh/sftp-server";
-
-inline std::string sh_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
-  }
-  return out + "'";
-}
-
-inline unsigned mode_of(const sfs::path& p) {
-  struct stat st{};
-  if (::stat(p.c_str(), &st) != 0) return 0xffffffff;
-  return st.st_mode & 07777;
-}
-
-inline long mtime_of(const sfs::path& p) {
-  struct stat st{};
-  if (::stat(p.c_str(), &st) != 0) return -1;
-  return static_cast<long>(st.st_mtime);
-}
-
-inline void set_mtime(const sfs::path& p, long t) {
-  struct timeval tv[2] = {{t + 1, 0}, {t, 0}};  // atime, mtime
-  ::utimes(p.c_str(), tv);
-}
-
-inline void put(const sfs::path& p, const std::string& data, unsigned mode = 0644) {
-  sfs::create_directories(p.parent_path());
-  write_file(p, data);
-  ::chmod(p.c_str(), mode);
-}
-
-inline void make_dir(const sfs::path& p, unsigned mode = 0755) {
-  sfs::create_directories(p);
-  ::chmod(p.c_str(), mode);
-}
 
 inline std::string big(std::size_t n) {
   std::string s(n, '\0');
@@ -159,7 +130,7 @@ class world {
       sfs::create_directories(s->remote);
     }
     wrapper_ = dir_ / "fake-ssh";
-    write_file(wrapper_, "#!/bin/sh\ncd " + sh_quote(openssh_.remote.string()) + " && exec " +
+    write_file(wrapper_, "#!/bin/sh\ncd " + shell_quote(openssh_.remote.string()) + " && exec " +
                              sftp_server_program + "\n");
     sfs::permissions(wrapper_, sfs::perms::owner_all);
   }
@@ -203,10 +174,10 @@ class world {
 
   // OpenSSH's scp in SFTP mode, in the openssh side's LOCAL; remote operands as "h:PATH".
   scp_run openssh_run(const std::vector<std::string>& flags, const std::vector<std::string>& args) {
-    std::string line = "cd " + sh_quote(openssh_.local.string()) + " && exec scp -s -q -S " +
-                       sh_quote(wrapper_.string());
+    std::string line = "cd " + shell_quote(openssh_.local.string()) + " && exec scp -s -q -S " +
+                       shell_quote(wrapper_.string());
     for (const auto& f : flags) line += " " + f;
-    for (const auto& a : args) line += " " + sh_quote(a);
+    for (const auto& a : args) line += " " + shell_quote(a);
     auto log = dir_ / "scp.log";
     sfs::remove(log);
     process p{{"/bin/sh", "-c", line}, log};
