@@ -36,7 +36,8 @@ struct client_options {
   transport_options transport;  // transport.verify_host_key decides whether the server is trusted
   client_auth_options auth;     // user, identities, password and keyboard-interactive callbacks
   connection_options connection;
-  // Also offer the identities of the ssh-agent at agent_socket (empty: $SSH_AUTH_SOCK).
+  // Also offer the identities of the ssh-agent at agent_socket (empty: $SSH_AUTH_SOCK), before
+  // the key files (a file key the agent holds is offered once), as OpenSSH does.
   bool use_agent = false;
   std::string agent_socket;
   // What async_exec collects of stdout and stderr each.
@@ -229,7 +230,7 @@ class client {
     if (opts_.use_agent) {
       auto agent = std::make_shared<agent_client>();
       if (!agent->connect(opts_.agent_socket))
-        for (auto& id : agent->client_identities()) auth.identities.push_back(std::move(id));
+        auth.identities = agent_first(agent->client_identities(), std::move(auth.identities));
     }
     if (auto [ec] = co_await async_authenticate(conn_->transport(), std::move(auth), tok); ec)
       co_return ec;
@@ -245,6 +246,17 @@ class client {
       ended_.notify();
     });
     co_return error_code{};
+  }
+
+  // OpenSSH's order: the agent's keys first, then the key files the agent does not hold.
+  static std::vector<proto::client_identity> agent_first(std::vector<proto::client_identity> agent,
+                                                         std::vector<proto::client_identity> files) {
+    for (auto& f : files) {
+      bool held = false;
+      for (const auto& a : agent) held = held || a.public_blob == f.public_blob;
+      if (!held) agent.push_back(std::move(f));
+    }
+    return agent;
   }
 
   boost::asio::awaitable<std::tuple<error_code, channel>> open_with_request(std::string type,

@@ -12,6 +12,7 @@
 
 #include <random>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -170,6 +171,39 @@ TEST_F(FerrySsh, DefaultIdentityAndKnownHostsComeFromHome) {
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "home\n");
   EXPECT_NE(read_file(dir / "home" / ".ssh" / "known_hosts").find("ssh-ed25519"), std::string::npos);
+}
+
+// OpenSSH's order: the agent's keys before the key files. The agent holds the listed key and -i
+// names one sshd does not know: the agent's key logs in first, so sshd never sees the other one.
+TEST_F(FerrySsh, AgentKeysAreOfferedBeforeKeyFiles) {
+  auto sock = (dir / "agent.sock").string();
+  process agent{{"ssh-agent", "-D", "-a", sock}, dir / "agent.log"};
+  for (int i = 0; i < 400 && !fs::exists(sock); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  ASSERT_TRUE(fs::exists(sock)) << read_file(dir / "agent.log");
+  ASSERT_EQ(ferry::interop::run({"env", "SSH_AUTH_SOCK=" + sock, "ssh-add", daemon.user_key().string()},
+                                dir.path() / "add.log"),
+            0)
+      << read_file(dir / "add.log");
+  auto stranger = ferry::interop::keygen(dir, "stranger", "ed25519");
+  ASSERT_EQ(run_shell(dir.path(), "ssh-keygen -lf " + shell_quote(stranger.string() + ".pub") +
+                               " | cut -d' ' -f2 > stranger.fp")
+                .status,
+            0);
+  auto fp = read_file(dir / "stranger.fp");
+  ASSERT_EQ(fp.rfind("SHA256:", 0), 0u) << fp;
+  fp.pop_back();  // newline
+  auto r = ferry_ssh(dir.path(),
+                     "-F /dev/null -p " + std::to_string(daemon.port()) + " -i " +
+                         shell_quote(stranger.string()) +
+                         " -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null root@127.0.0.1 "
+                         "'echo agent'",
+                     "SSH_AUTH_SOCK=" + shell_quote(sock));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "agent\n");
+  EXPECT_NE(daemon.log().find("Accepted publickey for root"), std::string::npos);
+  EXPECT_EQ(daemon.log().find(fp), std::string::npos) << "the key file was offered before the agent's key";
+  agent.stop();
 }
 
 // ferry-server serves SFTP and SCP only: exec is refused after a successful login, which tells
