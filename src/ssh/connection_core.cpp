@@ -92,9 +92,9 @@ bool connection_core::handle(byte_view payload) {
       auto s = state_of(e.channel);
       if (!s) break;
       if (e.kind == kind::data) {
-        s->rx.append(e.data);
+        s->rx.deliver(e.data);
       } else if (e.code == proto::extended_data_stderr && !s->discard_stderr) {
-        s->rx_stderr.append(e.data);
+        s->rx_stderr.deliver(e.data);
       } else {
         machine_.consume(e.channel, e.data.size());  // nobody reads it: give the window back
       }
@@ -280,6 +280,15 @@ error_code connection_core::send_data(channel_state& s, byte_view data, std::uin
   if (ended_) return error_;
   if (s.closed) return make_error_code(channel_errc::channel_closed);
   auto ec = machine_.send_data(s.id, data, ext);
+  writer_signal_.notify();
+  return ec;
+}
+
+error_code connection_core::send_data(channel_state& s, std::size_t n, std::uint32_t ext,
+                                      mutable_byte_view& into) {
+  if (ended_) return error_;
+  if (s.closed) return make_error_code(channel_errc::channel_closed);
+  auto ec = machine_.send_data(s.id, n, ext, into);
   writer_signal_.notify();
   return ec;
 }

@@ -69,15 +69,19 @@ bytes connection_machine::take_spare() {
   return b;
 }
 
-bool connection_machine::pop_output(bytes& out) {
+bool connection_machine::pop_packet(bytes& out) {
   if (out_.empty()) return false;
-  if (out.capacity() > 0 && spare_.size() < 16) {
-    out.clear();
-    spare_.push_back(std::move(out));
-  }
+  // Spare buffers keep their size: a data message resized over an old one is not zero-filled.
+  if (out.capacity() > 0 && spare_.size() < 64) spare_.push_back(std::move(out));
   out = std::move(out_.front());
   out_.pop_front();
-  out_bytes_ -= out.size();
+  out_bytes_ -= out.size() - packet_headroom;
+  return true;
+}
+
+bool connection_machine::pop_output(bytes& out) {
+  if (!pop_packet(out)) return false;
+  out.erase(out.begin(), out.begin() + packet_headroom);
   return true;
 }
 
@@ -332,6 +336,40 @@ error_code connection_machine::send_data(std::uint32_t id, byte_view data, std::
     queue(channel_data{c->remote_id, {data}});
   else
     queue(channel_extended_data{c->remote_id, ext_type, {data}});
+  return {};
+}
+
+error_code connection_machine::send_data(std::uint32_t id, std::size_t n, std::uint32_t ext_type,
+                                         mutable_byte_view& into) {
+  auto* c = find(id);
+  if (!c || c->st != state::open || c->sent_eof || c->sent_close)
+    return make_error_code(channel_errc::channel_closed);
+  if (n > sendable(id)) return make_error_code(errc::length_limit);
+  c->remote_window -= n;
+  // RFC 4254 §5.2: byte msg, uint32 recipient, [uint32 data_type_code,] string data.
+  bytes b;
+  if (!spare_.empty()) {
+    b = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  const std::size_t header = ext_type == 0 ? 9 : 13;
+  b.reserve(packet_headroom + header + n + packet_tailroom);
+  b.resize(packet_headroom + header + n);
+  std::uint8_t* p = b.data() + packet_headroom;
+  auto put = [&p](std::uint32_t v) {
+    p[0] = std::uint8_t(v >> 24);
+    p[1] = std::uint8_t(v >> 16);
+    p[2] = std::uint8_t(v >> 8);
+    p[3] = std::uint8_t(v);
+    p += 4;
+  };
+  *p++ = ext_type == 0 ? msg::channel_data : msg::channel_extended_data;
+  put(c->remote_id);
+  if (ext_type != 0) put(ext_type);
+  put(static_cast<std::uint32_t>(n));
+  into = mutable_byte_view{p, n};
+  out_bytes_ += header + n;
+  out_.push_back(std::move(b));
   return {};
 }
 

@@ -60,14 +60,18 @@ void transport_machine::start() {
 
 // --- input ------------------------------------------------------------------------------------
 
-mutable_byte_view transport_machine::input_space(std::size_t n) {
-  // Drop what was consumed before growing, so the buffer stays about one packet large.
-  if (in_begin_ > 0 && pending_consume_ == 0) {
-    std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
-    in_end_ -= in_begin_;
-    in_begin_ = 0;
+mutable_byte_view transport_machine::input_space(std::size_t n, std::size_t preferred) {
+  if (pending_consume_ == 0 && in_begin_ == in_end_) in_begin_ = in_end_ = 0;
+  if (in_.size() - in_end_ < n) {
+    // Drop what was consumed (at most a partial packet stays) before growing, so the buffer
+    // stays about one read large; the payload of the last packet must stay where it is.
+    if (in_begin_ > 0 && pending_consume_ == 0) {
+      std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+      in_end_ -= in_begin_;
+      in_begin_ = 0;
+    }
+    if (in_.size() < in_end_ + n) in_.resize(in_end_ + std::max(n, preferred));
   }
-  if (in_.size() < in_end_ + n) in_.resize(in_end_ + n);
   return {in_.data() + in_end_, in_.size() - in_end_};
 }
 
@@ -152,40 +156,124 @@ void transport_machine::disconnect(disconnect_reason r, std::string_view descrip
 
 // --- output -----------------------------------------------------------------------------------
 
-error_code transport_machine::seal(byte_view payload) {
-  auto before = out_.size();
-  auto ec = sealer_.seal(payload, out_, *rng_);
-  (void)before;
-  return ec;
+error_code transport_machine::seal(byte_view payload) { return sealer_.seal(payload, out_, *rng_); }
+
+void transport_machine::swap_output(bytes& b) {
+  b.clear();
+  if (!chain_.empty()) {
+    bytes all;
+    all.reserve(chain_bytes_ + out_.size());
+    for (auto& c : chain_) {
+      all.insert(all.end(), c.begin(), c.end());
+      recycle(std::move(c));
+    }
+    all.insert(all.end(), out_.begin(), out_.end());
+    chain_.clear();
+    chain_bytes_ = 0;
+    out_.clear();
+    out_.swap(all);
+  }
+  out_total_ += out_.size();
+  out_.swap(b);
+}
+
+void transport_machine::take_output(std::vector<bytes>& segments) {
+  for (auto& c : chain_) segments.push_back(std::move(c));
+  out_total_ += chain_bytes_;
+  chain_.clear();
+  chain_bytes_ = 0;
+  if (!out_.empty()) {
+    out_total_ += out_.size();
+    segments.push_back(std::move(out_));
+    out_.clear();
+    if (!spare_.empty()) {
+      out_ = std::move(spare_.back());
+      spare_.pop_back();
+      out_.clear();
+    }
+  }
+}
+
+// Spare buffers keep their size (see connection_machine::pop_packet); whoever appends clears.
+void transport_machine::recycle(bytes&& b) {
+  if (spare_.size() >= 64 || b.capacity() == 0) return;
+  spare_.push_back(std::move(b));
 }
 
 bool transport_machine::can_send() const noexcept {
   return !closed_ && first_kex_done_ && !(sent_kexinit_ && !sent_newkeys_);
 }
 
-error_code transport_machine::send(byte_view payload) {
-  if (closed_) return error_;
-  if (!can_send() || payload.empty()) return make_error_code(errc::unexpected_message);
+namespace {
+
+// Checks what an upper layer may send (RFC 4253 §6.1 size, RFC 4250 §4.1.2 numbers).
+error_code check_upper(byte_view payload, std::size_t max_packet, role local) {
+  if (payload.empty()) return make_error_code(errc::unexpected_message);
   // Room for the header, padding and MAC inside the packet limit (RFC 4253 §6.1).
-  if (payload.size() + 64 > cfg_.max_packet) return make_error_code(errc::length_limit);
+  if (payload.size() + 64 > max_packet) return make_error_code(errc::length_limit);
   // Upper layers send only their own messages (RFC 4250 §4.1.2: 50 and above).
   if (payload[0] < 50 && payload[0] != msg::service_request && payload[0] != msg::ignore &&
       payload[0] != msg::debug)
     return make_error_code(errc::unexpected_message);
-  if (payload[0] == msg::service_request && cfg_.local != role::client)
+  if (payload[0] == msg::service_request && local != role::client)
     return make_error_code(errc::unexpected_message);
+  return {};
+}
+
+}  // namespace
+
+error_code transport_machine::send(byte_view payload) {
+  if (closed_) return error_;
+  if (!can_send()) return make_error_code(errc::unexpected_message);
+  if (auto ec = check_upper(payload, cfg_.max_packet, cfg_.local)) return ec;
   if (auto ec = seal(payload)) {
     disconnect(disconnect_reason::compression_error);
     return ec;
   }
+  after_send(payload[0]);
+  return {};
+}
+
+error_code transport_machine::send_in_place(bytes& packet) {
+  if (closed_) return error_;
+  if (!can_send() || packet.size() < packet_headroom) return make_error_code(errc::unexpected_message);
+  byte_view payload{packet.data() + packet_headroom, packet.size() - packet_headroom};
+  if (auto ec = check_upper(payload, cfg_.max_packet, cfg_.local)) return ec;
+  const auto id = payload[0];
+  if (auto ec = sealer_.end(packet, 0, *rng_)) {
+    disconnect(disconnect_reason::compression_error);
+    return ec;
+  }
+  // What was sealed before goes out before this packet.
+  if (!out_.empty()) {
+    chain_bytes_ += out_.size();
+    chain_.push_back(std::move(out_));
+    out_.clear();
+    if (!spare_.empty()) {
+      out_ = std::move(spare_.back());
+      spare_.pop_back();
+      out_.clear();
+    }
+  }
+  chain_bytes_ += packet.size();
+  chain_.push_back(std::move(packet));
+  packet.clear();
+  if (!spare_.empty()) {
+    packet = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  after_send(id);
+  return {};
+}
+
+void transport_machine::after_send(std::uint8_t id) {
   // zlib@openssh.com: the server compresses from the packet after USERAUTH_SUCCESS on, and
   // expects the client to do the same once it has seen it.
-  if (payload[0] == msg::userauth_success && cfg_.local == role::server) {
+  if (id == msg::userauth_success && cfg_.local == role::server) {
     sealer_.start_delayed_compression();
     opener_.start_delayed_compression();
   }
   maybe_rekey();
-  return {};
 }
 
 void transport_machine::rekey() {

@@ -24,6 +24,7 @@
 #include <boost/asio/error.hpp>
 
 #include <algorithm>
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,6 +37,34 @@ using proto::pty_request;
 using proto::window_change_request;
 
 namespace detail {
+
+// The first non-empty buffer of a sequence (empty if none).
+template <class MutableBuffers>
+boost::asio::mutable_buffer first_buffer(const MutableBuffers& buffers) {
+  for (auto it = boost::asio::buffer_sequence_begin(buffers); it != boost::asio::buffer_sequence_end(buffers); ++it) {
+    boost::asio::mutable_buffer b{*it};
+    if (b.size() > 0) return b;
+  }
+  return {};
+}
+
+// Lends a waiting read's buffer to a receive_buffer for as long as the read waits (also when its
+// coroutine is destroyed while suspended).
+struct lend_guard {
+  receive_buffer& rx;
+  lend_guard(receive_buffer& r, boost::asio::mutable_buffer b) : rx(r) {
+    rx.lent = static_cast<std::uint8_t*>(b.data());
+    rx.lent_size = b.size();
+    rx.lent_used = 0;
+  }
+  ~lend_guard() {
+    rx.lent = nullptr;
+    rx.lent_size = 0;
+    rx.lent_used = 0;
+  }
+  lend_guard(const lend_guard&) = delete;
+  lend_guard& operator=(const lend_guard&) = delete;
+};
 
 // The one read/write body shared by the data and stderr streams.
 template <class MutableBuffers, class Token>
@@ -50,8 +79,10 @@ auto channel_read(std::shared_ptr<channel_state> s, const MutableBuffers& buffer
           if (boost::asio::buffer_size(buffers) == 0) co_return std::tuple{error_code{}, std::size_t{0}};
           auto& rx = ext ? s->rx_stderr : s->rx;
           if (rx.size() > 0) {
-            auto v = rx.view();
-            auto n = boost::asio::buffer_copy(buffers, boost::asio::buffer(v.data(), v.size()));
+            auto f = rx.first(), sec = rx.second();
+            const std::array<boost::asio::const_buffer, 2> pieces{
+                boost::asio::buffer(f.data(), f.size()), boost::asio::buffer(sec.data(), sec.size())};
+            auto n = boost::asio::buffer_copy(buffers, pieces);
             rx.take(n);
             if (s->core) s->core->consume(*s, n);
             co_return std::tuple{error_code{}, n};
@@ -63,7 +94,18 @@ auto channel_read(std::shared_ptr<channel_state> s, const MutableBuffers& buffer
               co_return std::tuple{s->error, std::size_t{0}};
             co_return std::tuple{make_error_code(boost::asio::error::eof), std::size_t{0}};
           }
-          co_await s->changed.wait();
+          // Lend the first buffer to the stream while waiting: data arriving meanwhile lands in it
+          // directly instead of passing through the channel's buffer.
+          std::size_t got = 0;
+          {
+            lend_guard lend{rx, first_buffer(buffers)};
+            co_await s->changed.wait();
+            got = rx.lent_used;
+          }
+          if (got > 0) {
+            if (s->core) s->core->consume(*s, got);
+            co_return std::tuple{error_code{}, got};
+          }
           if (co_await cancelled())
             co_return std::tuple{make_error_code(boost::asio::error::operation_aborted), std::size_t{0}};
         }
@@ -94,16 +136,11 @@ auto channel_write(std::shared_ptr<channel_state> s, const ConstBuffers& buffers
           auto n = m.sendable(s->id);
           if (n > 0 && s->core->output_has_space()) {
             n = std::min(n, size);
-            byte_view v;
-            auto first = *boost::asio::buffer_sequence_begin(buffers);
-            if (first.size() >= n) {
-              v = {static_cast<const std::uint8_t*>(first.data()), n};
-            } else {
-              s->scratch.resize(n);
-              boost::asio::buffer_copy(boost::asio::buffer(s->scratch), buffers, n);
-              v = s->scratch;
-            }
-            if (auto ec = s->core->send_data(*s, v, ext)) co_return std::tuple{ec, std::size_t{0}};
+            // The one copy on the way out: straight from the caller's buffers into the message,
+            // which the transport then seals in place.
+            mutable_byte_view into;
+            if (auto ec = s->core->send_data(*s, n, ext, into)) co_return std::tuple{ec, std::size_t{0}};
+            boost::asio::buffer_copy(boost::asio::buffer(into.data(), into.size()), buffers, n);
             co_return std::tuple{error_code{}, n};
           }
           if (n == 0)

@@ -161,6 +161,8 @@ class connection {
 
  private:
   static constexpr auto tok = boost::asio::as_tuple(boost::asio::use_awaitable);
+  // Bytes sealed per gather write at most.
+  static constexpr std::size_t max_write_batch = 1024 * 1024;
 
   boost::asio::awaitable<error_code> run() {
     using namespace boost::asio::experimental::awaitable_operators;
@@ -172,19 +174,21 @@ class connection {
     co_return core_.error();
   }
 
+  // The loops call the transport's coroutines directly (no co_spawn per packet). The reader
+  // hands each decrypted payload to the core where it lies in the transport's input buffer.
   boost::asio::awaitable<void> reader() {
-    bytes in;
     while (!core_.ended()) {
       // A peer that does not read our replies does not get to make us queue more of them.
       while (core_.machine().output_bytes() > limits::ssh_max_queued_output && !core_.ended())
         co_await core_.space_signal().wait();
       if (core_.ended()) break;
-      auto [ec, n] = co_await transport_.async_read_packet(in, tok);
+      auto [ec, payload] = co_await transport_.read_packet_view();
       if (ec) {
         core_.fail(closing_ ? make_error_code(channel_errc::connection_closed) : ec);
         break;
       }
-      if (!core_.handle(in)) {
+      // payload is valid only until the transport runs again: handle it before any co_await.
+      if (!core_.handle(payload)) {
         auto reason = core_.machine().error();
         co_await transport_.async_disconnect(reason, core_.machine().description(), tok);
         core_.fail(make_error_code(reason));
@@ -194,6 +198,8 @@ class connection {
     keepalive_timer_.cancel();
   }
 
+  // Takes every queued message, seals each in place into the transport's output and writes the
+  // batch with one gather write, while channels queue the next batch.
   boost::asio::awaitable<void> writer() {
     bytes packet;
     for (;;) {
@@ -205,9 +211,19 @@ class connection {
         core_.fail(make_error_code(channel_errc::connection_closed));
         break;
       }
-      core_.machine().pop_output(packet);
+      error_code ec;
+      if (!transport_.can_send()) ec = co_await transport_.wait_writable();
+      // Seal until the queue is empty or a key exchange starts (a rekey limit was reached):
+      // what is left waits for the next round, in order.
+      std::size_t batch = 0;
+      while (!ec && core_.machine().has_output() && transport_.can_send() &&
+             batch < max_write_batch) {
+        core_.machine().pop_packet(packet);
+        batch += packet.size();
+        ec = transport_.send_in_place(packet);
+      }
       core_.on_output_taken();
-      auto [ec] = co_await transport_.async_write_packet(packet, tok);
+      if (!ec) ec = co_await transport_.flush_output();
       if (ec) {
         core_.fail(ec);
         break;

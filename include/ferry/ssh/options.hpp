@@ -19,8 +19,8 @@ struct transport_options : proto::transport_config {
   // The version exchange and first key exchange must finish within this time (zero: no limit);
   // OpenSSH's LoginGraceTime plays the same part on a server.
   std::chrono::milliseconds handshake_timeout{std::chrono::seconds{120}};
-  // Bytes asked for per read from the next layer.
-  std::size_t read_size = 64 * 1024;
+  // Bytes asked for per read from the next layer (several packets open per read).
+  std::size_t read_size = 256 * 1024;
 };
 
 }  // namespace ferry::ssh

@@ -34,6 +34,7 @@
 #include <functional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace ferry::ssh {
 
@@ -109,10 +110,56 @@ class transport {
   // Starts a key re-exchange; the next read or write drives it.
   void rekey() { machine_.rekey(); }
 
- private:
+  // --- for ssh::connection's reader and writer loops --------------------------------------
+  // Coroutines awaited directly (no co_spawn per packet); same rules as the operations above.
   template <class T>
   using awaitable = boost::asio::awaitable<T, executor_type>;
 
+  // The next upper-layer message as a view, valid until the next read (and until nothing else
+  // drives the transport: handle it before awaiting anything else).
+  awaitable<std::pair<error_code, byte_view>> read_packet_view() {
+    while (true) {
+      if (!queue_.empty()) {
+        held_ = std::move(queue_.front());
+        queue_.pop_front();
+        co_return std::pair{error_code{}, byte_view{held_}};
+      }
+      if (current_error()) co_return std::pair{co_await finish_with_error(), byte_view{}};
+      if (!reading_) {
+        byte_view view;
+        bool got = false;
+        auto done = [this, &got] { return got || machine_.closed() || bool(io_error_); };
+        co_await pump(nullptr, got, done, false, &view);
+        // Replies the packet caused (pong, unimplemented) go out with the next read or write.
+        if (got) co_return std::pair{error_code{}, view};
+      } else {
+        co_await wait_signal();
+      }
+    }
+  }
+
+  // True when a message may be sealed now (no key exchange holds our direction).
+  bool can_send() const noexcept { return machine_.can_send(); }
+  // Waits (driving a key exchange when nobody reads) until can_send() or a failure.
+  awaitable<error_code> wait_writable() { co_return co_await wait_can_send(); }
+  // Seals one message laid out for proto::transport_machine::send_in_place (headroom, payload);
+  // it goes out with the next flush_output(). Needs can_send().
+  error_code send_in_place(bytes& packet) {
+    if (auto ec = machine_.send_in_place(packet)) {
+      if (machine_.closed()) notify();
+      return ec;
+    }
+    return {};
+  }
+  // Writes everything sealed so far (one gather write per batch).
+  awaitable<error_code> flush_output() {
+    if (current_error()) co_return co_await finish_with_error();
+    auto ec = co_await flush_until(machine_.output_total());
+    if (ec) co_return co_await finish_with_error();
+    co_return error_code{};
+  }
+
+ private:
   static transport_options with_role(transport_options o, role r) {
     o.local = r;
     return o;
@@ -170,15 +217,19 @@ class transport {
     }
   }
 
-  // Writes queued output until nothing is left; only one caller at a time.
+  // Writes queued output until nothing is left; only one caller at a time. The machine's output
+  // chain goes out in one gather write per round.
   awaitable<void> flush() {
     writing_ = true;
     while (machine_.has_output() && !io_error_) {
-      machine_.swap_output(write_buffer_);
+      machine_.take_output(write_segments_);
+      write_buffers_.clear();
+      for (const auto& seg : write_segments_) write_buffers_.push_back(boost::asio::buffer(seg));
       auto [ec, n] = co_await boost::asio::async_write(
-          next_, boost::asio::buffer(write_buffer_),
-          boost::asio::as_tuple(boost::asio::use_awaitable_t<executor_type>{}));
+          next_, write_buffers_, boost::asio::as_tuple(boost::asio::use_awaitable_t<executor_type>{}));
       written_ += n;
+      for (auto& seg : write_segments_) machine_.recycle(std::move(seg));
+      write_segments_.clear();
       if (ec) io_error_ = ec;
     }
     writing_ = false;
@@ -209,14 +260,20 @@ class transport {
   // go to *app (the first one, when app is given) or to the queue.
   // With only_available, reads only what the next layer already holds (a writer checking for a
   // peer's KEXINIT without blocking).
-  awaitable<void> pump(bytes* app, bool& got, const std::function<bool()>& done,
-                       bool only_available = false) {
+  // With view, the first packet is left in the machine's input and *view points at it (the
+  // pump then stops: done() must hold once got is set).
+  template <class Done>
+  awaitable<void> pump(bytes* app, bool& got, const Done& done, bool only_available = false,
+                       byte_view* view = nullptr) {
     reading_ = true;
     while (!done()) {
       byte_view payload;
       auto ev = machine_.process(payload);
       if (ev == proto::transport_machine::event::packet) {
-        if (app && !got) {
+        if (view && !got) {
+          *view = payload;
+          got = true;
+        } else if (app && !got) {
           app->assign(payload.begin(), payload.end());
           got = true;
         } else {
@@ -232,7 +289,9 @@ class transport {
       if (machine_.has_output() && !writing_) co_await flush();
       if (io_error_) break;
       if (only_available && input_available() == 0) break;
-      auto space = machine_.input_space(std::max(machine_.input_wanted(), options_.read_size));
+      // Read as much as the kernel holds (up to read_size) so several packets open per read.
+      auto space = machine_.input_space(std::max(machine_.input_wanted(), options_.read_size / 4),
+                                        options_.read_size);
       auto [ec, n] = co_await next_.async_read_some(
           boost::asio::buffer(space.data(), space.size()),
           boost::asio::as_tuple(boost::asio::use_awaitable_t<executor_type>{}));
@@ -315,7 +374,8 @@ class transport {
     }
   }
 
-  awaitable<error_code> do_write(byte_view payload) {
+  // Until our direction is free (or the connection failed).
+  awaitable<error_code> wait_can_send() {
     bool got = false;
     auto ready = [this] { return machine_.can_send() || machine_.closed() || bool(io_error_); };
     // A writer that nobody reads for would never see the peer's KEXINIT; look at what arrived.
@@ -325,7 +385,7 @@ class transport {
     }
     while (true) {
       if (current_error()) co_return co_await finish_with_error();
-      if (machine_.can_send()) break;
+      if (machine_.can_send()) co_return error_code{};
       if (!started_) co_return make_error_code(errc::unexpected_message);
       // A key exchange holds our direction: drive it if nobody else reads.
       if (!reading_)
@@ -333,6 +393,10 @@ class transport {
       else
         co_await wait_signal();
     }
+  }
+
+  awaitable<error_code> do_write(byte_view payload) {
+    if (auto ec = co_await wait_can_send()) co_return ec;
     if (auto ec = machine_.send(payload)) {
       if (machine_.closed()) co_return co_await finish_with_error();
       co_return ec;
@@ -376,7 +440,9 @@ class transport {
   boost::asio::steady_timer signal_;
   boost::asio::steady_timer handshake_timer_;
   std::deque<bytes> queue_;
-  bytes write_buffer_;
+  bytes held_;  // the queued packet read_packet_view() handed out
+  std::vector<bytes> write_segments_;
+  std::vector<boost::asio::const_buffer> write_buffers_;
   std::uint64_t written_ = 0;
   error_code io_error_;
   bool reading_ = false;

@@ -22,6 +22,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -115,31 +116,63 @@ inline boost::asio::awaitable<bool> cancelled() {
   co_return cs.cancelled() != boost::asio::cancellation_type::none;
 }
 
-// Received bytes of one stream of a channel (data or stderr), bounded by the channel's window.
+// Received bytes of one stream of a channel (data or stderr), bounded by the channel's window:
+// a ring that grows to the largest amount ever buffered (nothing is moved or zero-filled per
+// message). Reads see it as at most two contiguous pieces.
 struct receive_buffer {
-  bytes data;
-  std::size_t pos = 0;
+  bytes data;             // capacity: a power of two (or empty)
+  std::size_t head = 0;   // first unread byte
+  std::size_t count = 0;  // unread bytes
+  // A read waiting on this stream lends its buffer: while nothing is buffered here, arriving
+  // data is copied straight into it (one copy fewer) and the read completes with `lent_used`.
+  std::uint8_t* lent = nullptr;
+  std::size_t lent_size = 0;
+  std::size_t lent_used = 0;
 
-  std::size_t size() const noexcept { return data.size() - pos; }
-  byte_view view() const noexcept { return {data.data() + pos, size()}; }
-  void append(byte_view b) {
-    if (pos > 0 && pos == data.size()) {
-      data.clear();
-      pos = 0;
-    } else if (pos > 0 && pos >= data.size() / 2) {
-      data.erase(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(pos));
-      pos = 0;
+  // Stores arriving data: into the lent buffer first (in order: only when nothing is buffered).
+  void deliver(byte_view b) {
+    if (lent && count == 0 && lent_used < lent_size) {
+      auto n = std::min(b.size(), lent_size - lent_used);
+      std::memcpy(lent + lent_used, b.data(), n);
+      lent_used += n;
+      b = b.subspan(n);
     }
-    auto at = data.size();
-    data.resize(at + b.size());
-    if (!b.empty()) std::memcpy(data.data() + at, b.data(), b.size());
+    append(b);
+  }
+
+  std::size_t size() const noexcept { return count; }
+  // The unread bytes in order: first, then second (empty unless they wrap).
+  byte_view first() const noexcept {
+    return {data.data() + head, std::min(count, data.size() - head)};
+  }
+  byte_view second() const noexcept {
+    auto f = std::min(count, data.size() - head);
+    return {data.data(), count - f};
+  }
+  void append(byte_view b) {
+    if (b.empty()) return;
+    if (count + b.size() > data.size()) grow(count + b.size());
+    std::size_t tail = (head + count) & (data.size() - 1);
+    std::size_t n1 = std::min(b.size(), data.size() - tail);
+    std::memcpy(data.data() + tail, b.data(), n1);
+    if (n1 < b.size()) std::memcpy(data.data(), b.data() + n1, b.size() - n1);
+    count += b.size();
   }
   void take(std::size_t n) noexcept {
-    pos += n;
-    if (pos == data.size()) {
-      data.clear();
-      pos = 0;
-    }
+    count -= n;
+    head = count == 0 ? 0 : (head + n) & (data.size() - 1);
+  }
+
+ private:
+  void grow(std::size_t need) {
+    std::size_t cap = data.empty() ? 64 * 1024 : data.size();
+    while (cap < need) cap *= 2;
+    bytes next(cap);
+    auto f = first(), s = second();
+    if (!f.empty()) std::memcpy(next.data(), f.data(), f.size());
+    if (!s.empty()) std::memcpy(next.data() + f.size(), s.data(), s.size());
+    data.swap(next);
+    head = 0;
   }
 };
 
@@ -181,7 +214,6 @@ struct channel_state {
   std::deque<std::shared_ptr<reply_slot>> replies;
   std::optional<std::uint32_t> exit_status;
   std::optional<proto::exit_signal_request> exit_signal;
-  bytes scratch;  // gathers a multi-buffer write
   // Requests the core does not handle itself (exit-status, exit-signal, eow, keepalive) go here;
   // the result answers want_reply. Unset: refused.
   std::function<bool(const channel_request_view&)> on_request;
@@ -243,6 +275,8 @@ class connection_core {
   // Channel primitives used by ssh::channel.
   void consume(channel_state& s, std::size_t n);
   error_code send_data(channel_state& s, byte_view data, std::uint32_t ext);
+  // Queues n bytes of data that the caller copies into `into` (a gather of buffers, one copy).
+  error_code send_data(channel_state& s, std::size_t n, std::uint32_t ext, mutable_byte_view& into);
   error_code send_eof(channel_state& s);
   error_code close(channel_state& s);
   error_code send_request(channel_state& s, std::string_view type, byte_view payload,

@@ -22,6 +22,7 @@
 #include <ferry/ssh/error.hpp>
 #include <ferry/ssh/proto/connection_messages.hpp>
 #include <ferry/ssh/proto/identification.hpp>
+#include <ferry/ssh/proto/packet.hpp>
 
 #include <cstdint>
 #include <deque>
@@ -82,6 +83,9 @@ class connection_machine {
   std::size_t output_bytes() const noexcept { return out_bytes_; }
   // Moves the next queued message into out (whose old buffer is recycled).
   bool pop_output(bytes& out);
+  // The same laid out for transport_machine::send_in_place: packet_headroom spare bytes, then
+  // the message, with room reserved for padding and MAC (no copy on the way to the wire).
+  bool pop_packet(bytes& out);
 
   // --- channels we open ------------------------------------------------------------------------
   // Queues CHANNEL_OPEN; the id names the channel from now on. Fails when the table is full.
@@ -96,6 +100,10 @@ class connection_machine {
   std::size_t sendable(std::uint32_t id) const noexcept;
   // Queues DATA (ext_type 0) or EXTENDED_DATA; data.size() must be at most sendable(id).
   error_code send_data(std::uint32_t id, byte_view data, std::uint32_t ext_type = 0);
+  // The same where the caller writes the n data bytes into `into` (straight from a gather of
+  // buffers), valid until the next call on the machine.
+  error_code send_data(std::uint32_t id, std::size_t n, std::uint32_t ext_type,
+                       mutable_byte_view& into);
   // The application took n received bytes of id: the window re-opens by them (in batches).
   void consume(std::uint32_t id, std::size_t n);
   error_code send_eof(std::uint32_t id);
@@ -152,11 +160,13 @@ class connection_machine {
   std::uint32_t allocate();
   void release(std::uint32_t id);
   event fail(std::string_view text);
+  // Queued messages keep packet_headroom spare bytes in front (see pop_packet).
   template <class M>
   void queue(const M& m) {
     bytes b = take_spare();
+    b.resize(packet_headroom);
     wire::encode(b, m);
-    out_bytes_ += b.size();
+    out_bytes_ += b.size() - packet_headroom;
     out_.push_back(std::move(b));
   }
   bytes take_spare();

@@ -31,6 +31,11 @@ namespace ferry::ssh::proto {
 class compressor;
 class decompressor;
 
+// A packet sealed in place starts with this many spare bytes (packet_length, padding_length)
+// before its payload, and needs at most packet_tailroom more after it (padding and MAC).
+inline constexpr std::size_t packet_headroom = 5;
+inline constexpr std::size_t packet_tailroom = 2 * 32 + 64;
+
 // Keys for one direction, as derived from the exchange (RFC 4253 §7.2).
 struct direction_keys {
   const cipher_algorithm* cipher = nullptr;

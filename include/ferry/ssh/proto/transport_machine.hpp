@@ -74,8 +74,10 @@ class transport_machine {
   void start();
 
   // --- input --------------------------------------------------------------------------------
-  // Space for at least n more bytes; commit_input() says how many were written.
-  mutable_byte_view input_space(std::size_t n);
+  // Space for at least n more bytes (the whole free tail, which may be more); when the buffer
+  // must be compacted or grown, it makes room for `preferred` bytes (a reader's usual read size).
+  // commit_input() says how many were written.
+  mutable_byte_view input_space(std::size_t n, std::size_t preferred = 0);
   void commit_input(std::size_t n);
   // How many more bytes the next step needs at least (a read hint).
   std::size_t input_wanted() const noexcept;
@@ -84,15 +86,17 @@ class transport_machine {
   event process(byte_view& payload);
 
   // --- output -------------------------------------------------------------------------------
-  bool has_output() const noexcept { return !out_.empty(); }
-  // Hands the pending output to the writer in exchange for an empty buffer (keeps capacity).
-  void swap_output(bytes& b) {
-    b.clear();
-    out_total_ += out_.size();
-    out_.swap(b);
-  }
+  // Output is a chain of buffers in sealing order: packets sealed in place (send_in_place) join
+  // it as they are, everything else is appended to the current tail buffer.
+  bool has_output() const noexcept { return !out_.empty() || !chain_.empty(); }
+  // Hands the pending output to the writer as one buffer in exchange for an empty one.
+  void swap_output(bytes& b);
+  // Moves the pending output, in order, to the end of segments (a writer gathers them into one
+  // write); give the buffers back with recycle() once written.
+  void take_output(std::vector<bytes>& segments);
+  void recycle(bytes&& b);
   // Bytes queued since start (a writer compares it with what it wrote).
-  std::uint64_t output_total() const noexcept { return out_total_ + out_.size(); }
+  std::uint64_t output_total() const noexcept { return out_total_ + chain_bytes_ + out_.size(); }
 
   // --- upper layer --------------------------------------------------------------------------
   // True once the first exchange finished and no exchange holds our direction (RFC 4253 §7.1:
@@ -100,6 +104,10 @@ class transport_machine {
   bool can_send() const noexcept;
   // Seals an upper-layer message (may start a rekey first when a limit is reached).
   error_code send(byte_view payload);
+  // The same without copying the payload: packet holds packet_headroom spare bytes, then the
+  // payload; it is sealed in place (padding and MAC appended; reserve packet_tailroom to avoid a
+  // reallocation) and joins the output. packet comes back as an empty recycled buffer.
+  error_code send_in_place(bytes& packet);
   // Queues a DISCONNECT and closes.
   void disconnect(disconnect_reason r, std::string_view description = {});
   // Starts a key re-exchange now (RFC 4253 §9); no-op while one is running.
@@ -141,6 +149,7 @@ class transport_machine {
   // Returns true when payload is for the upper layer.
   bool handle(byte_view payload, error_code& ec);
   void maybe_rekey();
+  void after_send(std::uint8_t id);
   std::uint64_t max_blocks(const packet_crypto& c) const noexcept;
   std::chrono::steady_clock::time_point now() const {
     return cfg_.clock ? cfg_.clock() : std::chrono::steady_clock::now();
@@ -159,6 +168,9 @@ class transport_machine {
   std::size_t wanted_ = 1;
 
   bytes out_;
+  std::vector<bytes> chain_;  // sealed before out_'s contents
+  std::vector<bytes> spare_;  // written buffers for reuse
+  std::uint64_t chain_bytes_ = 0;
   std::uint64_t out_total_ = 0;
   bytes scratch_;
 
