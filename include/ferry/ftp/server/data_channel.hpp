@@ -70,6 +70,17 @@ class data_channel : public std::enable_shared_from_this<data_channel> {
   };
   awaitable<send_file_result> send_file(int fd, std::uint64_t offset,
                                         std::optional<std::uint64_t> count);
+  // Receives until the peer's FIN into the file open as fd, from offset on, with splice(2)
+  // socket -> pipe -> file: one copy in the kernel instead of recv() into a buffer and write()
+  // from it. Plain TCP only. Returns what reached the file; errc::not_supported when the kernel
+  // cannot splice here, after every byte taken from the socket has been written (the caller goes
+  // on with reads and writes at offset + written).
+  struct receive_file_result {
+    error_code ec;
+    std::uint64_t written = 0;
+    bool write_failed = false;  // the error came from the file, not the network
+  };
+  awaitable<receive_file_result> receive_file(int fd, std::uint64_t offset);
   // Ends the connection properly: close_notify with TLS (RFC 4217 §12.6 needs it to mark the
   // true end of a file), FIN otherwise; then closes. Bounded by the data timeout.
   awaitable<void> finish();

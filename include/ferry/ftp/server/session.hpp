@@ -1138,13 +1138,26 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
                                            std::uint64_t offset, std::string target,
                                            std::string final_path, bool atomic) {
     using namespace boost::asio::experimental::awaitable_operators;
+    transfer_outcome o;
+    std::uint64_t pos = offset;
+    // Zero copy in user space: a binary upload over plain TCP to a local file goes socket ->
+    // pipe -> file with splice(2) instead of recv() into a buffer and write() from it.
+    if constexpr (requires(Filesystem& f, fs::handle fh) { { f.core().native_descriptor(fh) } -> std::same_as<int>; }) {
+      int fd = ascii_ || dc->encrypted() ? -1 : fs_->core().native_descriptor(h);
+      if (fd >= 0) {
+        auto r = co_await dc->receive_file(fd, offset);
+        pos += r.written;
+        if (r.ec != boost::system::errc::not_supported || r.write_failed) {
+          o = upload_outcome(r.ec, r.write_failed, dc->bytes());
+          co_return co_await end_upload(dc, h, target, final_path, atomic, std::move(o));
+        }
+      }
+    }
     const std::size_t bs = std::max<std::size_t>(opts_.transfer_buffer_size, 4096);
     std::vector<std::uint8_t> cur(bs), next(bs);
     bytes converted;
     ascii_to_local to_local;
     bool ascii = ascii_;
-    transfer_outcome o;
-    std::uint64_t pos = offset;
     auto [rec, n] = co_await dc->read(boost::asio::buffer(cur));
     for (;;) {
       byte_view chunk{cur.data(), n};
@@ -1187,6 +1200,24 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
       rec = next_ec;
       n = m;
     }
+    co_return co_await end_upload(dc, h, target, final_path, atomic, std::move(o));
+  }
+
+  // What a spliced upload that stopped with ec means for the client.
+  transfer_outcome upload_outcome(const error_code& ec, bool write_failed, std::uint64_t n) {
+    if (!ec) return {};
+    if (write_failed) {
+      auto r = fs_error_reply(ec);
+      return {r.code == 452 ? 452 : 451, std::string{r.text} + " Transfer aborted.", n, false};
+    }
+    return {426, "Connection closed; transfer aborted.", n, false};
+  }
+
+  // Closes the file and the data connection; renames an atomic upload into place when it
+  // completed, removes it when not.
+  awaitable<transfer_outcome> end_upload(std::shared_ptr<data_channel> dc, fs::handle h,
+                                         std::string target, std::string final_path, bool atomic,
+                                         transfer_outcome o) {
     co_await fs_->async_close(h, nothrow);
     if (o.ok) {
       co_await dc->finish();
