@@ -288,6 +288,7 @@ struct host_settings {
   std::vector<std::string> methods{"publickey", "keyboard-interactive", "password"};
   std::string identity_agent;  // "" : $SSH_AUTH_SOCK; "none": no agent
   std::string log_level = "INFO";
+  int verbose = 0;  // debug levels to print: -v, -vv, -vvv or LogLevel DEBUG1..3
   unsigned password_prompts = 3;
 
   bool quiet() const { return log_level == "QUIET" || log_level == "FATAL" || log_level == "ERROR"; }
@@ -498,6 +499,8 @@ inline host_settings resolve_host(const ssh_options& o, const destination& d) {
     if (!std::filesystem::exists(file, ec)) file = "none";
   }
   if (file != "none" && file != "/dev/null") {
+    if (o.verbose > 0 && !o.quiet)
+      std::fprintf(stderr, "debug1: Reading configuration data %s\n", file.c_str());
     auto f = detail::parse_config_file(detail::expand_path(file));
     if (ssh::proto::resolve_ssh_config(f, d.host, c, detail::load_include))
       throw failure(file + ": Include nested too deep");
@@ -582,7 +585,14 @@ inline host_settings resolve_host(const ssh_options& o, const destination& d) {
     for (char ch : *v) l += char(std::toupper(static_cast<unsigned char>(ch)));
     h.log_level = l;
   }
-  if (o.quiet) h.log_level = "QUIET";
+  if (h.log_level == "DEBUG" || h.log_level == "DEBUG1") h.verbose = 1;
+  if (h.log_level == "DEBUG2") h.verbose = 2;
+  if (h.log_level == "DEBUG3") h.verbose = 3;
+  h.verbose = std::max(h.verbose, o.verbose);
+  if (o.quiet) {
+    h.log_level = "QUIET";
+    h.verbose = 0;
+  }
   if (auto v = get("numberofpasswordprompts"))
     h.password_prompts = unsigned(std::clamp<long long>(detail::parse_time("NumberOfPasswordPrompts", *v).count(), 0, 10));
   // Unknown algorithm names fail here with one line rather than in the key exchange.
@@ -733,6 +743,11 @@ inline std::string fingerprint(byte_view blob) {
 
 // A verifier with StrictHostKeyChecking's semantics over the known_hosts files. message receives
 // the line to print when a key is refused.
+// ssh -v's lines: "debugN: text" on stderr when the level is enabled.
+inline void debug(const host_settings& h, int level, const std::string& text) {
+  if (h.verbose >= level) std::fprintf(stderr, "debug%d: %s\n", level, text.c_str());
+}
+
 inline ssh::proto::host_key_verifier make_host_key_verifier(const host_settings& h,
                                                             std::shared_ptr<std::string> message) {
   return [h, message](const ssh::proto::host_key_info& info) -> error_code {
@@ -840,7 +855,13 @@ inline ssh::client_options make_client_options(const host_settings& h,
                                                std::shared_ptr<std::string> host_key_message) {
   ssh::client_options o;
   o.transport.algorithms = h.algorithms;
-  o.transport.verify_host_key = make_host_key_verifier(h, std::move(host_key_message));
+  o.transport.verify_host_key = [h, check = make_host_key_verifier(h, std::move(host_key_message))](
+                                    const ssh::proto::host_key_info& info) {
+    debug(h, 1, "Server host key: " +
+                    (info.algorithm ? std::string{info.algorithm->name} : std::string{"key"}) + " " +
+                    fingerprint(info.blob));
+    return check(info);
+  };
   if (h.connect_timeout.count() > 0) o.transport.handshake_timeout = h.connect_timeout;
   o.transport.rekey_bytes = h.rekey_bytes;
   if (h.rekey_time) o.transport.rekey_time = *h.rekey_time;
@@ -852,6 +873,16 @@ inline ssh::client_options make_client_options(const host_settings& h,
   bool pubkey = std::find(h.methods.begin(), h.methods.end(), "publickey") != h.methods.end();
   if (pubkey) {
     o.auth.identities = load_identities(h, p);
+    // Say which keys are tried, and which one the server accepts (it asks for a signature).
+    for (auto& id : o.auth.identities) {
+      debug(h, 1, "Will attempt key: " + id.comment + " " + fingerprint(id.public_blob));
+      if (h.verbose > 0)
+        id.sign = [h, what = id.comment + " " + fingerprint(id.public_blob), sign = std::move(id.sign)](
+                      std::string_view algorithm, byte_view data, bytes& out) {
+          debug(h, 1, "Server accepts key: " + what);
+          return sign(algorithm, data, out);
+        };
+    }
     if (h.identity_agent != "none" && !h.identities_only) {
       o.use_agent = h.identity_agent.empty() ? std::getenv("SSH_AUTH_SOCK") != nullptr : true;
       o.agent_socket = h.identity_agent;
@@ -1005,7 +1036,10 @@ class ssh_session {
       auto c = std::make_unique<tcp_client>(std::move(opts), std::move(socket));
       auto [hec] = co_await c->async_handshake(tok);
       ec = hec;
-      if (!ec) hops_.emplace_back(std::move(c));
+      if (!ec) {
+        describe_connection(h, c->transport().machine());
+        hops_.emplace_back(std::move(c));
+      }
     } else {
       auto op = [&](auto& c) { return c.async_open_direct_tcpip(h.hostname, h.port, tok); };
       auto [oec, ch] = co_await visit_last(op);
@@ -1014,11 +1048,32 @@ class ssh_session {
                           " through the jump host failed: " + oec.message(),
                       true);
       auto c = std::make_unique<jump_client>(std::move(opts), std::move(ch));
+      debug(h, 1, "Connecting to " + h.hostname + " port " + std::to_string(h.port) +
+                      " through the jump host.");
       auto [hec] = co_await c->async_handshake(tok);
       ec = hec;
-      if (!ec) hops_.emplace_back(std::move(c));
+      if (!ec) {
+        describe_connection(h, c->transport().machine());
+        hops_.emplace_back(std::move(c));
+      }
     }
     if (ec) throw failure(describe(ec, h, *message), true);
+  }
+
+  // What ssh -v says about a connection once the key exchange and authentication are done.
+  static void describe_connection(const host_settings& h, const ssh::proto::transport_machine& m) {
+    if (h.verbose < 1) return;
+    debug(h, 1, "Remote software version " + m.peer_identification());
+    const auto& a = m.algorithms();
+    auto name = [](const auto* alg) { return alg ? std::string{alg->name} : std::string{"<implicit>"}; };
+    debug(h, 1, "kex: algorithm: " + name(a.kex));
+    debug(h, 1, "kex: host key algorithm: " + name(a.host_key));
+    debug(h, 1, "kex: server->client cipher: " + name(a.cipher_s2c) + " MAC: " + name(a.mac_s2c) +
+                    " compression: " + name(a.compression_s2c));
+    debug(h, 1, "kex: client->server cipher: " + name(a.cipher_c2s) + " MAC: " + name(a.mac_c2s) +
+                    " compression: " + name(a.compression_c2s));
+    debug(h, 2, std::string{"strict kex: "} + (a.strict_kex ? "yes" : "no"));
+    debug(h, 1, "Authenticated to " + h.hostname + " port " + std::to_string(h.port) + " as " + h.user + ".");
   }
 
   // TCP connect with ConnectTimeout (the socket is closed when the timer fires first).
@@ -1038,11 +1093,14 @@ class ssh_session {
         socket.close(ignored);
       });
     }
+    debug(h, 1, "Connecting to " + h.hostname + " port " + std::to_string(h.port) + ".");
     auto [cec, ep] = co_await asio::async_connect(socket, results, tok);
-    (void)ep;
     timer.cancel();
     if (timed_out) co_return make_error_code(asio::error::timed_out);
-    if (!cec) socket.set_option(asio::ip::tcp::no_delay{true});
+    if (!cec) {
+      socket.set_option(asio::ip::tcp::no_delay{true});
+      debug(h, 1, "Connection established to " + ep.address().to_string() + ".");
+    }
     co_return cec;
   }
 

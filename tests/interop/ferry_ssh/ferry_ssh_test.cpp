@@ -115,6 +115,27 @@ TEST_F(FerrySsh, CiphersOptionForcesEachCipher) {
   EXPECT_EQ(lines(bad.err), 1u) << bad.err;
 }
 
+// -v prints ssh's debug1 lines: the server's host key, the key it accepted, what was negotiated;
+// without -v none of them (stderr still carries what the DEBUG3 sshd sends from the session).
+TEST_F(FerrySsh, VerboseShowsHostKeyAcceptedKeyAndNegotiatedAlgorithms) {
+  auto r = ferry_ssh(dir.path(), "-v -o Ciphers=aes128-ctr -o MACs=hmac-sha2-256-etm@openssh.com " +
+                                     to_sshd() + " 'echo ok'");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "ok\n");
+  for (const char* line :
+       {"debug1: Connecting to 127.0.0.1 port ", "debug1: Server host key: ssh-ed25519 SHA256:",
+        "debug1: Server accepts key: ", "debug1: Remote software version SSH-2.0-OpenSSH_",
+        "debug1: kex: client->server cipher: aes128-ctr MAC: hmac-sha2-256-etm@openssh.com compression: none",
+        "debug1: Authenticated to 127.0.0.1 port "})
+    EXPECT_NE(r.err.find(line), std::string::npos) << line << "\n" << r.err;
+  EXPECT_EQ(r.err.find("debug2:"), std::string::npos) << r.err;
+  auto vv = ferry_ssh(dir.path(), "-vv " + to_sshd() + " true");
+  EXPECT_NE(vv.err.find("debug2: strict kex: yes"), std::string::npos) << vv.err;
+  auto quiet = ferry_ssh(dir.path(), to_sshd() + " true");
+  EXPECT_EQ(quiet.err.find("debug1: Connecting"), std::string::npos) << quiet.err;
+  EXPECT_EQ(quiet.err.find("debug1: kex:"), std::string::npos) << quiet.err;
+}
+
 TEST_F(FerrySsh, AcceptNewRecordsTheKeyAndAChangedKeyIsRefused) {
   auto kh = dir / "kh";
   auto base = "-F /dev/null -p " + std::to_string(daemon.port()) + " -i " +
