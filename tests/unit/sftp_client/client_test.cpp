@@ -146,6 +146,27 @@ TEST(SftpClient, DownloadAndUploadRoundTrip) {
   });
 }
 
+// A download to a character device (sftp's "get FILE /dev/null") writes without truncating it at
+// the end, as OpenSSH's sftp does; ftruncate on it would fail with EINVAL.
+TEST(SftpClient, DownloadToDevNull) {
+  run_coroutine([](asio::io_context& ioc) -> asio::awaitable<void> {
+    fixture f{ioc};
+    f.start();
+    co_await f.client->async_init(asio::use_awaitable);
+    f.store.files["/src"] = random_bytes(300'007);
+    auto [ec, n] = co_await f.client->async_download("/src", "/dev/null", {},
+                                                     asio::as_tuple(asio::use_awaitable));
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_EQ(n, 300'007u);
+    sftp::transfer_options resume;
+    resume.resume = true;
+    auto [rec, rn] = co_await f.client->async_download("/src", "/dev/null", resume,
+                                                       asio::as_tuple(asio::use_awaitable));
+    EXPECT_FALSE(rec) << rec.message();
+    EXPECT_EQ(rn, 300'007u);
+  });
+}
+
 TEST(SftpClient, ConcurrentTransfersShareOneSession) {
   run_coroutine([](asio::io_context& ioc) -> asio::awaitable<void> {
     temp_dir dir{"ferry-sftpc-"};
@@ -468,6 +489,70 @@ TEST(SftpClientProto, ViewsEncodeAsTheOwningStructs) {
             ferry::make_error_code(ferry::errc::unexpected_message));
   EXPECT_EQ(proto::reply_kind::of_type(proto::packet_type::attrs), proto::reply_kind::attrs);
   EXPECT_EQ(proto::reply_kind::of_type(proto::packet_type::open), 0u);
+}
+
+TEST(SftpClientProto, WriteHeadAndDataEncodeAsAWriteRequest) {
+  bytes data = random_bytes(1000);
+  proto::write_request owned{7, {"handle-1"}, 1234, data};
+  proto::write_request_head head;
+  head.request_id = 7;
+  head.handle = {"handle-1"};
+  head.offset = 1234;
+  head.data_length = 1000;
+  bytes framed;
+  proto::encode_write_head(framed, head);
+  EXPECT_EQ(framed.size(), proto::write_packet_head_size(8));
+  framed.insert(framed.end(), data.begin(), data.end());
+  EXPECT_EQ(framed, proto::encode_packet(owned));
+}
+
+TEST(SftpClientProto, FrameBufferFramesInPlaceAcrossReads) {
+  // Packets of many sizes, cut into reads of awkward sizes: each comes out whole and in order,
+  // and a bad length fails for good.
+  std::mt19937 rng{3};
+  std::vector<bytes> packets;
+  bytes stream;
+  for (int i = 0; i < 60; ++i) {
+    std::size_t n = 1 + rng() % (i % 7 == 0 ? ferry::limits::sftp_max_message : 3000);
+    bytes p = random_bytes(n, static_cast<unsigned>(i));
+    packets.push_back(p);
+    proto::string_view_field f{p};
+    ferry::wire::writer w{stream};
+    w.string(f.value);
+  }
+  proto::frame_buffer fb{300 * 1024};
+  std::size_t at = 0, next = 0;
+  while (next < packets.size()) {
+    ferry::byte_view packet;
+    error_code ec;
+    auto r = fb.next(packet, ec);
+    ASSERT_NE(r, proto::frame_buffer::result::failed) << ec.message();
+    if (r == proto::frame_buffer::result::packet) {
+      ASSERT_TRUE(std::equal(packet.begin(), packet.end(), packets[next].begin(), packets[next].end()))
+          << "packet " << next;
+      ++next;
+      continue;
+    }
+    auto space = fb.space();
+    ASSERT_FALSE(space.empty());
+    std::size_t n = std::min<std::size_t>({space.size(), stream.size() - at, 1 + rng() % 70000});
+    ASSERT_GT(n, 0u);
+    std::copy_n(stream.begin() + static_cast<std::ptrdiff_t>(at), n, space.begin());
+    fb.commit(n);
+    at += n;
+  }
+  EXPECT_EQ(fb.buffered(), 0u);
+
+  proto::frame_buffer bad{1024};
+  bytes big{0x00, 0x04, 0x00, 0x01};  // one byte over the limit
+  auto space = bad.space();
+  std::copy(big.begin(), big.end(), space.begin());
+  bad.commit(big.size());
+  ferry::byte_view packet;
+  error_code ec;
+  EXPECT_EQ(bad.next(packet, ec), proto::frame_buffer::result::failed);
+  EXPECT_EQ(ec, ferry::make_error_code(ferry::errc::length_limit));
+  EXPECT_EQ(bad.next(packet, ec), proto::frame_buffer::result::failed);
 }
 
 TEST(SftpClientProto, TrackerCompletesByIdAndKind) {

@@ -6,8 +6,8 @@
 // again for the rest; STATUS eof marks the end of the file. It tracks the contiguous prefix done,
 // which is what a caller keeps when the transfer fails: never a hole.
 //
-// write_pipeline reads blocks from a data_source and sends them as WRITE requests; the prefix
-// acknowledged by the server is its progress.
+// write_pipeline reads blocks from a data_source straight into the session's send buffer as the
+// data of WRITE requests; the prefix acknowledged by the server is its progress.
 //
 // The number in flight starts small and grows by one per reply up to the maximum (slow start),
 // so a short file does not cost a burst of requests past its end.
@@ -236,7 +236,7 @@ class write_pipeline final : public pipeline_base<Session> {
   write_pipeline(Session& s, const proto::handle& h, std::uint64_t start, std::uint64_t end,
                  data_source& source, pipeline_options o)
       : base(s, h, start, std::move(o)), end_(end), source_(source) {
-    scratch_.resize(this->opts_.block);
+    head_.handle = h;
   }
 
   // Bytes the source gave (the end of the data when it ended before end).
@@ -248,22 +248,21 @@ class write_pipeline final : public pipeline_base<Session> {
            this->next_ < end_) {
       auto want = static_cast<std::size_t>(
           std::min<std::uint64_t>(this->opts_.block, end_ - this->next_));
-      std::size_t n = 0;
-      if (auto ec = source_.read(this->next_, mutable_byte_view{scratch_.data(), want}, n)) {
+      std::size_t got = 0;
+      auto fill = [&](mutable_byte_view into, std::size_t& n) {
+        auto ec = source_.read(this->next_, into, n);
+        got = ec ? 0 : n;
+        return ec;
+      };
+      error_code ec;
+      std::size_t n = this->s_.start_write(head_, this->next_, want, this, fill, ec);
+      if (ec) {
         this->fail(ec);
         break;
       }
-      if (n < want) source_done_ = true;
+      if (got < want) source_done_ = true;
       if (n == 0) break;
-      proto::write_request_view req;
-      req.handle = this->handle_;
-      req.offset = this->next_;
-      req.data.value = byte_view{scratch_.data(), n};
-      if (!this->s_.start(req, this, proto::reply_kind::status)) {
-        this->fail(this->s_.failure());
-        break;
-      }
-      this->in_flight_.emplace(req.request_id, chunk{this->next_, to_u32(n)});
+      this->in_flight_.emplace(head_.request_id, chunk{this->next_, to_u32(n)});
       this->next_ += n;
     }
     this->finish_if_idle();
@@ -291,7 +290,7 @@ class write_pipeline final : public pipeline_base<Session> {
   std::uint64_t end_;
   data_source& source_;
   bool source_done_ = false;
-  bytes scratch_;
+  proto::write_request_head head_;  // the handle, encoded again for each WRITE
 };
 
 }  // namespace ferry::sftp::detail

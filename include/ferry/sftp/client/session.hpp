@@ -1,9 +1,11 @@
 // The engine under sftp::client: one SFTP session over one stream (draft-ietf-secsh-filexfer-02).
 //
-// One reader coroutine reads the stream, splits it into packets (proto::frame_splitter), checks
-// each reply against its outstanding request (proto::request_tracker) and hands it, as a view into
-// the receive buffer, to that request's reply_handler. Requests are encoded straight into a send
-// buffer; one writer coroutine flushes it, so requests issued together leave in one write. A
+// One reader coroutine reads the stream in large pieces, frames the packets in place
+// (proto::frame_buffer: several replies per read, none copied), checks each reply against its
+// outstanding request (proto::request_tracker) and hands it, as a view into the receive buffer,
+// to that request's reply_handler. Requests are encoded straight into a send buffer (a WRITE's
+// data is read from its source right into it); one writer coroutine flushes it, so requests
+// issued together leave in one write. A
 // protocol violation that breaks the stream (a bad length, a reply to no request) or an I/O error
 // ends the session: every outstanding request and every later one fails with that error.
 //
@@ -18,6 +20,7 @@
 #include <ferry/sftp/proto/frame.hpp>
 #include <ferry/sftp/proto/session.hpp>
 #include <ferry/sftp/proto/status.hpp>
+#include <ferry/sftp/server/buffers.hpp>  // detail::buffer: a byte vector that grows unzeroed
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -33,6 +36,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -132,9 +136,10 @@ class session : public std::enable_shared_from_this<session<Stream>> {
 
   template <class... Args>
   explicit session(Args&&... args)
-      : stream_(std::forward<Args>(args)...), ex_(stream_.get_executor()) {
-    rbuf_.resize(limits::sftp_client_read_buffer);
-  }
+      : stream_(std::forward<Args>(args)...),
+        ex_(stream_.get_executor()),
+        // Four reads' worth: a reply straddling the end is moved to the front once per four.
+        in_(4 * limits::sftp_client_read_buffer) {}
 
   Stream& stream() noexcept { return stream_; }
   const executor_type& executor() const noexcept { return ex_; }
@@ -184,9 +189,43 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     if (dead_ || !initialized_) return false;
     req.request_id = tracker_.add(allowed);
     handlers_[req.request_id] = h;
-    proto::encode_packet(out_, req);
+    append(req);
     kick();
     return true;
+  }
+
+  // A WRITE at offset of up to max_n bytes that fill(mutable_byte_view into, std::size_t& n)
+  // places straight into the send buffer (no copy of the data in between). head carries the
+  // handle; its request_id, offset and data_length are set here. Returns the bytes written by
+  // fill (0: nothing was sent, no request started); ec is fill's error, or the session's failure.
+  template <class Fill>
+  std::size_t start_write(proto::write_request_head& head, std::uint64_t offset,
+                          std::size_t max_n, reply_handler* h, Fill&& fill, error_code& ec) {
+    ec = {};
+    if (dead_ || !initialized_) {
+      ec = failure();
+      return 0;
+    }
+    const std::size_t head_size = proto::write_packet_head_size(head.handle.value.size());
+    const std::size_t at = out_.size();
+    out_.resize(at + head_size + max_n);
+    std::size_t n = 0;
+    ec = fill(mutable_byte_view{out_.data() + at + head_size, max_n}, n);
+    n = std::min(n, max_n);
+    if (ec || n == 0) {
+      out_.resize(at);
+      return 0;
+    }
+    head.request_id = tracker_.add(proto::reply_kind::status);
+    head.offset = offset;
+    head.data_length = static_cast<std::uint32_t>(n);
+    handlers_[head.request_id] = h;
+    scratch_.clear();
+    proto::encode_write_head(scratch_, head);
+    std::memcpy(out_.data() + at, scratch_.data(), head_size);
+    out_.resize(at + head_size + n);
+    kick();
+    return n;
   }
 
   // The handler of id will not be called; its reply is read and dropped when it comes.
@@ -232,13 +271,19 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   awaitable<error_code> init() {
     if (initialized_ || dead_) co_return make_error_code(errc::unexpected_message);
     proto::init_request hello;
-    proto::encode_packet(out_, hello);
+    append(hello);
     kick();
     byte_view packet;
-    byte_view rest;
     while (true) {
       error_code ec;
-      auto n = co_await stream_.async_read_some(boost::asio::buffer(rbuf_),
+      auto r = in_.next(packet, ec);
+      if (r == proto::frame_buffer::result::failed) {
+        fail(ec);
+        co_return dead_;
+      }
+      if (r == proto::frame_buffer::result::packet) break;
+      auto space = in_.space();
+      auto n = co_await stream_.async_read_some(boost::asio::buffer(space.data(), space.size()),
                                                 boost::asio::redirect_error(
                                                     boost::asio::use_awaitable, ec));
       if (ec) {
@@ -246,13 +291,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
         co_return dead_;
       }
       if (dead_) co_return dead_;
-      rest = byte_view{rbuf_.data(), n};
-      auto r = splitter_.next(rest, packet, ec);
-      if (r == proto::frame_splitter::result::failed) {
-        fail(ec);
-        co_return dead_;
-      }
-      if (r == proto::frame_splitter::result::packet) break;
+      in_.commit(n);
     }
     if (auto ec = wire::decode(packet, version_)) {
       fail(ec);
@@ -265,7 +304,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     initialized_ = true;
     // Bytes after VERSION in the same read (a server sends nothing unasked, so these can only
     // be a violation, but they are judged like any other reply).
-    feed(rest);
+    feed();
     if (dead_) co_return dead_;
     boost::asio::co_spawn(ex_, read_loop(this->shared_from_this()), boost::asio::detached);
     if (supports(proto::extension_of<proto::limits_request>)) {
@@ -294,6 +333,13 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     max_write_ = pick(limits_.max_write_length);
   }
 
+  template <class Request>
+  void append(const Request& req) {
+    scratch_.clear();
+    proto::encode_packet(scratch_, req);
+    out_.insert(out_.end(), scratch_.begin(), scratch_.end());
+  }
+
   void kick() {
     if (writer_running_ || out_.empty() || dead_) return;
     writer_running_ = true;
@@ -316,26 +362,29 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   static awaitable<void> read_loop(std::shared_ptr<session> self) {
     while (!self->dead_) {
       error_code ec;
+      auto space = self->in_.space();
       auto n = co_await self->stream_.async_read_some(
-          boost::asio::buffer(self->rbuf_),
+          boost::asio::buffer(space.data(), space.size()),
           boost::asio::redirect_error(boost::asio::use_awaitable, ec));
       if (self->dead_) break;
       if (ec) {
         self->fail(ec == boost::asio::error::eof ? make_error_code(status::connection_lost) : ec);
         break;
       }
-      self->feed(byte_view{self->rbuf_.data(), n});
+      self->in_.commit(n);
+      self->feed();
     }
   }
 
-  void feed(byte_view in) {
-    while (!in.empty() && !dead_) {
+  // Every whole packet received so far, each handled where it lies in the receive buffer.
+  void feed() {
+    while (!dead_) {
       byte_view packet;
       error_code ec;
-      switch (splitter_.next(in, packet, ec)) {
-        case proto::frame_splitter::result::need_more: return;
-        case proto::frame_splitter::result::failed: fail(ec); return;
-        case proto::frame_splitter::result::packet: dispatch(packet); break;
+      switch (in_.next(packet, ec)) {
+        case proto::frame_buffer::result::need_more: return;
+        case proto::frame_buffer::result::failed: fail(ec); return;
+        case proto::frame_buffer::result::packet: dispatch(packet); break;
       }
     }
   }
@@ -359,11 +408,11 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   executor_type ex_;
   proto::request_tracker tracker_;
   std::unordered_map<std::uint32_t, reply_handler*> handlers_;
-  bytes out_;
-  bytes writing_;
+  buffer out_;      // requests not yet handed to the writer (grows unzeroed: WRITE data lands here)
+  buffer writing_;  // what the writer is writing
+  bytes scratch_;   // one encoded request on its way into out_
   bool writer_running_ = false;
-  bytes rbuf_;
-  proto::frame_splitter splitter_;
+  proto::frame_buffer in_;
   error_code dead_;
   bool initialized_ = false;
   proto::version_reply version_;

@@ -133,11 +133,14 @@ class transfer {
     local::file out;
     std::uint64_t start = 0;
     error_code lec = local::file::open_write(local_path, !opts_.resume, 0666, out);
-    if (!lec && opts_.resume) {
-      local::file_status ls;
-      lec = out.status(ls);
+    // A character device or a pipe (get FILE /dev/null) is written but never truncated, and has
+    // no size to resume from: ftruncate fails on it with EINVAL.
+    local::file_status ls;
+    if (!lec) lec = out.status(ls);
+    const bool regular = !lec && ls.is_regular;
+    if (!lec && opts_.resume && regular) {
       start = ls.size;
-      if (!lec && size && start > *size) lec = sys(boost::system::errc::file_too_large);
+      if (size && start > *size) lec = sys(boost::system::errc::file_too_large);
     }
     error_code result = lec;
     if (!lec) {
@@ -152,8 +155,10 @@ class transfer {
       result = co_await p.run();
       // Whatever happened, the local file ends at the last byte before which everything is
       // written: no holes, and a resume continues from there.
-      auto tec = out.truncate(p.contiguous());
-      if (!result) result = tec;
+      if (regular) {
+        auto tec = out.truncate(p.contiguous());
+        if (!result) result = tec;
+      }
       if (!result && opts_.preserve) {
         if (st.permissions) result = out.set_mode(*st.permissions);
         if (!result && st.times) result = out.set_times(st.times->atime, st.times->mtime);

@@ -49,6 +49,34 @@ struct write_request_view {
   }
 };
 
+// SSH_FXP_WRITE up to its data: what precedes data_length bytes of data that the caller places
+// right after it (a client reads a file straight into its send buffer there).
+struct write_request_head {
+  static constexpr std::uint8_t id = packet_type::write;
+  std::uint32_t request_id = 0;
+  proto::handle handle;
+  std::uint64_t offset = 0;
+  std::uint32_t data_length = 0;
+  template <class S>
+  static auto fields(S& s) {
+    return std::tie(s.request_id, s.handle, s.offset, s.data_length);
+  }
+};
+
+// Bytes the framed head of a WRITE takes (packet length included) for a handle of handle_size.
+inline constexpr std::size_t write_packet_head_size(std::size_t handle_size) noexcept {
+  return 4 + 1 + 4 + 4 + handle_size + 8 + 4;
+}
+
+// Encodes the framed head of a WRITE whose h.data_length data bytes follow it: the packet length
+// counts them. out gets exactly write_packet_head_size(handle size) bytes.
+inline void encode_write_head(bytes& out, const write_request_head& h) {
+  wire::writer w{out};
+  w.u32(static_cast<std::uint32_t>(write_packet_head_size(h.handle.value.size()) - 4 +
+                                   h.data_length));
+  wire::encode(out, h);
+}
+
 // Type byte and request id at the front of a reply packet, read before the body is decoded so the
 // client can find the request it answers. errc::unexpected_message for VERSION (it answers no
 // request) and for types that are not replies, errc::truncated when the id is cut short.

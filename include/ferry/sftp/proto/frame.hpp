@@ -8,9 +8,12 @@
 #include <ferry/core/error.hpp>
 #include <ferry/core/limits.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 
 namespace ferry::sftp::proto {
 
@@ -106,6 +109,84 @@ class frame_splitter {
   std::uint32_t length_ = 0;
   bytes body_;
   bool body_done_ = false;
+  bool failed_ = false;
+  error_code failed_ec_;
+};
+
+// Framing in place over a buffer this object owns, for a reader that takes many packets per read:
+// the caller reads into space(), commit()s what arrived, and takes whole packets with next(),
+// which views them where they were read (no copy per packet, unlike frame_splitter). A packet
+// that has begun near the end of the buffer is moved to the front once, when its remainder would
+// not fit after it. The buffer holds at least one packet of the maximum size, so every packet
+// completes. Lengths are checked as soon as their 4 bytes are there.
+class frame_buffer {
+ public:
+  enum class result { need_more, packet, failed };
+
+  explicit frame_buffer(std::size_t capacity, std::size_t max_message = limits::sftp_max_message)
+      : max_(max_message),
+        cap_(std::max(capacity, max_message + 4)),
+        buf_(std::make_unique_for_overwrite<std::uint8_t[]>(cap_)) {}
+
+  // Where the next read goes: never empty while no packet is pending. Invalidates the views
+  // next() returned.
+  mutable_byte_view space() {
+    if (b_ == e_) {
+      b_ = e_ = 0;
+    } else if (b_ > 0) {
+      std::size_t need = 4;
+      if (e_ - b_ >= 4) need += read_length(buf_.get() + b_);
+      // Move the partial packet to the front when the rest of it would not fit, or when the
+      // room left is too small for a useful read.
+      if (cap_ - b_ < need || cap_ - e_ < min_read) {
+        std::memmove(buf_.get(), buf_.get() + b_, e_ - b_);
+        e_ -= b_;
+        b_ = 0;
+      }
+    }
+    return {buf_.get() + e_, cap_ - e_};
+  }
+
+  void commit(std::size_t n) noexcept { e_ += std::min(n, cap_ - e_); }
+
+  // The next whole packet (type byte + body) if it is there; it stays valid until space().
+  // After a failure (a length of 0 or above the limit) every call fails.
+  result next(byte_view& packet, error_code& ec) {
+    if (failed_) {
+      ec = failed_ec_;
+      return result::failed;
+    }
+    if (e_ - b_ < 4) return result::need_more;
+    auto len = read_length(buf_.get() + b_);
+    if (len == 0 || len > max_) {
+      failed_ = true;
+      failed_ec_ = make_error_code(len == 0 ? errc::bad_value : errc::length_limit);
+      ec = failed_ec_;
+      return result::failed;
+    }
+    if (e_ - b_ - 4 < len) return result::need_more;
+    packet = byte_view{buf_.get() + b_ + 4, len};
+    b_ += 4 + std::size_t{len};
+    return result::packet;
+  }
+
+  // Bytes of an incomplete packet held (0 at a packet boundary: a clean place for EOF).
+  std::size_t buffered() const noexcept { return e_ - b_; }
+  std::size_t capacity() const noexcept { return cap_; }
+
+ private:
+  static constexpr std::size_t min_read = 16 * 1024;
+
+  static std::uint32_t read_length(const std::uint8_t* p) noexcept {
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+           std::uint32_t{p[3]};
+  }
+
+  std::size_t max_;
+  std::size_t cap_;
+  std::unique_ptr<std::uint8_t[]> buf_;
+  std::size_t b_ = 0;
+  std::size_t e_ = 0;
   bool failed_ = false;
   error_code failed_ec_;
 };
