@@ -135,9 +135,15 @@ class sftp_shell {
 
   boost::asio::awaitable<int> run_interactive(line_editor& ed) {
     while (!quit_) {
-      auto line = ed.read_line("sftp> ");
-      if (!line) break;
-      co_await run_line(*line);
+      ed.begin("sftp> ");
+      auto k = ed.next();
+      for (; k == line_editor::key::complete; k = ed.next()) {
+        auto w = word_before_cursor(ed.state().text(), ed.state().cursor());
+        auto candidates = co_await completions(w);
+        ed.offer(w, std::move(candidates));
+      }
+      if (k == line_editor::key::eof) break;
+      co_await run_line(ed.take_line());
       if (c_.session_error()) {
         error_line("Connection closed");
         co_return 1;
@@ -148,6 +154,49 @@ class sftp_shell {
 
  private:
   static constexpr auto nothrow_token = boost::asio::as_tuple(boost::asio::use_awaitable);
+
+  // --- Tab completion ----------------------------------------------------------------------
+  // The first word completes to a command; later words to remote paths, or local ones where the
+  // command takes a local path (lcd, lls, lmkdir, put's source, get's target), as sftp does.
+  boost::asio::awaitable<std::vector<std::string>> completions(const completion_word& w) {
+    std::vector<std::string> out;
+    if (w.index == 0) {
+      for (const auto& c : sftp_cli::command_table)
+        if (c.name.starts_with(w.text) && c.name != "!" && c.name != "?") out.emplace_back(c.name);
+      co_return out;
+    }
+    const auto* cmd = sftp_cli::find_command(w.before[0]);
+    if (!cmd) co_return out;
+    std::size_t operand = 0;  // which operand w is, flags not counted
+    for (std::size_t i = 1; i < w.before.size(); ++i)
+      if (!w.before[i].starts_with('-')) ++operand;
+    using K = sftp_cli::command_kind;
+    bool local = cmd->kind == K::lcd || cmd->kind == K::lls || cmd->kind == K::lmkdir ||
+                 ((cmd->kind == K::put || cmd->kind == K::reput) && operand == 0) ||
+                 ((cmd->kind == K::get || cmd->kind == K::reget) && operand == 1);
+    auto slash = w.text.rfind('/');
+    std::string dir = slash == std::string::npos ? "" : w.text.substr(0, slash + 1);
+    std::string base = slash == std::string::npos ? w.text : w.text.substr(slash + 1);
+    auto wanted = [&](const std::string& name) {
+      return name != "." && name != ".." && name.starts_with(base) &&
+             (base.starts_with('.') || !name.starts_with('.'));
+    };
+    if (local) {
+      std::error_code ec;
+      for (const auto& e : std::filesystem::directory_iterator(dir.empty() ? "." : dir, ec)) {
+        auto name = e.path().filename().string();
+        std::error_code dec;
+        if (wanted(name)) out.push_back(dir + name + (e.is_directory(dec) ? "/" : ""));
+      }
+      co_return out;
+    }
+    std::string where = remote(dir.empty() ? std::string{"."} : dir);  // not inside co_await (g++ 12)
+    auto [ec, entries] = co_await c_.async_list(where, nothrow_token);
+    if (ec) co_return out;
+    for (const auto& e : entries)
+      if (wanted(e.filename)) out.push_back(dir + e.filename + (sftp::is_directory(e.attrs) ? "/" : ""));
+    co_return out;
+  }
 
   void error_line(const std::string& s) {
     std::fflush(stdout);

@@ -85,4 +85,72 @@ TEST(LineEditor, IgnoresOtherControlBytesAndUnknownSequences) {
   EXPECT_EQ(s.text(), "ab");
 }
 
+TEST(LineEditor, TabAsksForCompletionAndInsertsNothing) {
+  line_state s;
+  feed(s, "ge");
+  EXPECT_EQ(feed(s, "\t"), result::complete);
+  EXPECT_EQ(s.text(), "ge");
+}
+
+TEST(LineCompletion, WordBeforeCursorUnescapesAndCountsWords) {
+  using ferry::cli::word_before_cursor;
+  auto w = word_before_cursor("get -p my\\ dir/fi", 18);
+  EXPECT_EQ(w.index, 2u);
+  EXPECT_EQ(w.text, "my dir/fi");
+  EXPECT_EQ(w.start, 7u);
+  ASSERT_EQ(w.before.size(), 2u);
+  EXPECT_EQ(w.before[0], "get");
+  EXPECT_EQ(w.before[1], "-p");
+  auto q = word_before_cursor("put 'a b", 8);
+  EXPECT_EQ(q.text, "a b");
+  EXPECT_EQ(q.start, 4u);
+  auto empty = word_before_cursor("cd ", 3);
+  EXPECT_EQ(empty.index, 1u);
+  EXPECT_EQ(empty.text, "");
+  EXPECT_EQ(empty.start, 3u);
+  auto first = word_before_cursor("", 0);
+  EXPECT_EQ(first.index, 0u);
+  // The cursor in the middle: only what is before it counts.
+  auto mid = word_before_cursor("rm abc def", 5);
+  EXPECT_EQ(mid.text, "ab");
+  EXPECT_EQ(mid.index, 1u);
+}
+
+TEST(LineCompletion, OneCandidateReplacesTheWordSeveralGrowToTheirCommonPrefix) {
+  using ferry::cli::apply_completion;
+  using ferry::cli::word_before_cursor;
+  line_state s;
+  feed(s, "get do");
+  auto shown = apply_completion(s, word_before_cursor(s.text(), s.cursor()), {"docs/"});
+  EXPECT_TRUE(shown.empty());
+  EXPECT_EQ(s.text(), "get docs/");  // a directory: no space, ready for the next component
+  shown = apply_completion(s, word_before_cursor(s.text(), s.cursor()),
+                           {"docs/report 2024.txt", "docs/report 2025.txt"});
+  EXPECT_TRUE(shown.empty());
+  EXPECT_EQ(s.text(), "get docs/report\\ 202");  // escaped as typed
+  shown = apply_completion(s, word_before_cursor(s.text(), s.cursor()),
+                           {"docs/report 2024.txt", "docs/report 2025.txt"});
+  EXPECT_EQ(shown.size(), 2u);  // cannot grow: listed
+  EXPECT_EQ(s.text(), "get docs/report\\ 202");
+  feed(s, "4");
+  shown = apply_completion(s, word_before_cursor(s.text(), s.cursor()), {"docs/report 2024.txt"});
+  EXPECT_EQ(s.text(), "get docs/report\\ 2024.txt ");
+  EXPECT_EQ(s.cursor(), s.text().size());
+  // Nothing found leaves the line alone.
+  line_state t;
+  feed(t, "ls zz");
+  EXPECT_TRUE(apply_completion(t, word_before_cursor(t.text(), t.cursor()), {}).empty());
+  EXPECT_EQ(t.text(), "ls zz");
+}
+
+TEST(LineCompletion, CompletingInTheMiddleKeepsTheRestOfTheLine) {
+  using ferry::cli::apply_completion;
+  using ferry::cli::word_before_cursor;
+  line_state s;
+  feed(s, "pu x\x01\x06\x06");  // cursor after "pu"
+  apply_completion(s, word_before_cursor(s.text(), s.cursor()), {"put"});
+  EXPECT_EQ(s.text(), "put  x");
+  EXPECT_EQ(s.cursor(), 4u);
+}
+
 }  // namespace
