@@ -20,12 +20,16 @@
 
 #include <ferry/ssh/detail/connection_core.hpp>
 
+#include <boost/asio/append.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/error.hpp>
 
 #include <algorithm>
 #include <array>
 #include <memory>
+#include <optional>
+#include <tuple>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -66,36 +70,90 @@ struct lend_guard {
   lend_guard& operator=(const lend_guard&) = delete;
 };
 
+using io_result = std::tuple<error_code, std::size_t>;
+
+// One attempt at a read on the data (or stderr) stream: the result when the read can complete
+// now, nullopt when it must wait for the peer.
+template <class MutableBuffers>
+std::optional<io_result> try_read(channel_state& s, const MutableBuffers& buffers, bool ext) {
+  if (boost::asio::buffer_size(buffers) == 0) return io_result{error_code{}, 0};
+  auto& rx = ext ? s.rx_stderr : s.rx;
+  if (rx.size() > 0) {
+    auto f = rx.first(), sec = rx.second();
+    const std::array<boost::asio::const_buffer, 2> pieces{
+        boost::asio::buffer(f.data(), f.size()), boost::asio::buffer(sec.data(), sec.size())};
+    auto n = boost::asio::buffer_copy(buffers, pieces);
+    rx.take(n);
+    if (s.core) s.core->consume(s, n);
+    return io_result{error_code{}, n};
+  }
+  if (s.close_sent && !s.closed) return io_result{make_error_code(channel_errc::channel_closed), 0};
+  if (s.eof_received || s.closed || !s.core) {
+    if (s.error && s.error != channel_errc::channel_closed) return io_result{s.error, 0};
+    return io_result{make_error_code(boost::asio::error::eof), 0};
+  }
+  return std::nullopt;
+}
+
+// One attempt at a write: queues what the window allows (one copy, straight from the caller's
+// buffers into the message the transport seals in place), or nullopt with what to wait for.
+template <class ConstBuffers>
+std::optional<io_result> try_write(channel_state& s, const ConstBuffers& buffers,
+                                   std::uint32_t ext, bool& wait_for_space) {
+  auto size = boost::asio::buffer_size(buffers);
+  if (size == 0) return io_result{error_code{}, 0};
+  if (!s.core) return io_result{make_error_code(channel_errc::connection_closed), 0};
+  if (s.closed || s.close_sent) {
+    auto ec = s.error && s.error != channel_errc::channel_closed
+                  ? s.error
+                  : make_error_code(channel_errc::channel_closed);
+    return io_result{ec, 0};
+  }
+  auto& m = s.core->machine();
+  if (m.eof_sent(s.id)) return io_result{make_error_code(channel_errc::channel_closed), 0};
+  auto n = m.sendable(s.id);
+  if (n > 0 && s.core->output_has_space()) {
+    n = std::min(n, size);
+    mutable_byte_view into;
+    if (auto ec = s.core->send_data(s, n, ext, into)) return io_result{ec, 0};
+    boost::asio::buffer_copy(boost::asio::buffer(into.data(), into.size()), buffers, n);
+    return io_result{error_code{}, n};
+  }
+  wait_for_space = n > 0;
+  return std::nullopt;
+}
+
+// Runs an I/O operation: when try_now() completes it at once, the handler is posted with its
+// result (no coroutine is started); otherwise body (a coroutine) runs behind the token as launch().
+template <class Token, class Try, class Body>
+auto launch_io(const boost::asio::any_io_executor& ex, Token&& token, Try try_now, Body body) {
+  return boost::asio::async_initiate<Token, void(error_code, std::size_t)>(
+      [ex](auto handler, Try t, Body b) {
+        if (auto r = t()) {
+          boost::asio::post(ex, boost::asio::append(std::move(handler), std::get<0>(*r),
+                                                    std::get<1>(*r)));
+          return;
+        }
+        launch<void(error_code, std::size_t)>(ex, std::move(handler), std::move(b));
+      },
+      token, std::move(try_now), std::move(body));
+}
+
 // The one read/write body shared by the data and stderr streams.
 template <class MutableBuffers, class Token>
 auto channel_read(std::shared_ptr<channel_state> s, const MutableBuffers& buffers, bool ext,
                   Token&& token) {
   auto ex = s->changed_executor();
-  return launch<void(error_code, std::size_t)>(
-      ex, std::forward<Token>(token),
-      [s = std::move(s), buffers, ext]() -> boost::asio::awaitable<std::tuple<error_code, std::size_t>> {
+  auto try_now = [s, buffers, ext]() { return try_read(*s, buffers, ext); };
+  return launch_io(
+      ex, std::forward<Token>(token), std::move(try_now),
+      [s = std::move(s), buffers, ext]() -> boost::asio::awaitable<io_result> {
         co_await allow_cancellation();
         for (;;) {
-          if (boost::asio::buffer_size(buffers) == 0) co_return std::tuple{error_code{}, std::size_t{0}};
-          auto& rx = ext ? s->rx_stderr : s->rx;
-          if (rx.size() > 0) {
-            auto f = rx.first(), sec = rx.second();
-            const std::array<boost::asio::const_buffer, 2> pieces{
-                boost::asio::buffer(f.data(), f.size()), boost::asio::buffer(sec.data(), sec.size())};
-            auto n = boost::asio::buffer_copy(buffers, pieces);
-            rx.take(n);
-            if (s->core) s->core->consume(*s, n);
-            co_return std::tuple{error_code{}, n};
-          }
-          if (s->close_sent && !s->closed)
-            co_return std::tuple{make_error_code(channel_errc::channel_closed), std::size_t{0}};
-          if (s->eof_received || s->closed || !s->core) {
-            if (s->error && s->error != channel_errc::channel_closed)
-              co_return std::tuple{s->error, std::size_t{0}};
-            co_return std::tuple{make_error_code(boost::asio::error::eof), std::size_t{0}};
-          }
+          if (auto r = try_read(*s, buffers, ext)) co_return *r;
           // Lend the first buffer to the stream while waiting: data arriving meanwhile lands in it
           // directly instead of passing through the channel's buffer.
+          auto& rx = ext ? s->rx_stderr : s->rx;
           std::size_t got = 0;
           {
             lend_guard lend{rx, first_buffer(buffers)};
@@ -104,10 +162,10 @@ auto channel_read(std::shared_ptr<channel_state> s, const MutableBuffers& buffer
           }
           if (got > 0) {
             if (s->core) s->core->consume(*s, got);
-            co_return std::tuple{error_code{}, got};
+            co_return io_result{error_code{}, got};
           }
           if (co_await cancelled())
-            co_return std::tuple{make_error_code(boost::asio::error::operation_aborted), std::size_t{0}};
+            co_return io_result{make_error_code(boost::asio::error::operation_aborted), 0};
         }
       });
 }
@@ -116,39 +174,23 @@ template <class ConstBuffers, class Token>
 auto channel_write(std::shared_ptr<channel_state> s, const ConstBuffers& buffers,
                    std::uint32_t ext, Token&& token) {
   auto ex = s->changed_executor();
-  return launch<void(error_code, std::size_t)>(
-      ex, std::forward<Token>(token),
-      [s = std::move(s), buffers, ext]() -> boost::asio::awaitable<std::tuple<error_code, std::size_t>> {
+  auto try_now = [s, buffers, ext]() {
+    bool space = false;
+    return try_write(*s, buffers, ext, space);
+  };
+  return launch_io(
+      ex, std::forward<Token>(token), std::move(try_now),
+      [s = std::move(s), buffers, ext]() -> boost::asio::awaitable<io_result> {
         co_await allow_cancellation();
         for (;;) {
-          auto size = boost::asio::buffer_size(buffers);
-          if (size == 0) co_return std::tuple{error_code{}, std::size_t{0}};
-          if (!s->core) co_return std::tuple{make_error_code(channel_errc::connection_closed), std::size_t{0}};
-          if (s->closed || s->close_sent) {
-            auto ec = s->error && s->error != channel_errc::channel_closed
-                          ? s->error
-                          : make_error_code(channel_errc::channel_closed);
-            co_return std::tuple{ec, std::size_t{0}};
-          }
-          auto& m = s->core->machine();
-          if (m.eof_sent(s->id))
-            co_return std::tuple{make_error_code(channel_errc::channel_closed), std::size_t{0}};
-          auto n = m.sendable(s->id);
-          if (n > 0 && s->core->output_has_space()) {
-            n = std::min(n, size);
-            // The one copy on the way out: straight from the caller's buffers into the message,
-            // which the transport then seals in place.
-            mutable_byte_view into;
-            if (auto ec = s->core->send_data(*s, n, ext, into)) co_return std::tuple{ec, std::size_t{0}};
-            boost::asio::buffer_copy(boost::asio::buffer(into.data(), into.size()), buffers, n);
-            co_return std::tuple{error_code{}, n};
-          }
-          if (n == 0)
-            co_await s->changed.wait();
-          else
+          bool wait_for_space = false;
+          if (auto r = try_write(*s, buffers, ext, wait_for_space)) co_return *r;
+          if (wait_for_space)
             co_await s->core->space_signal().wait();
+          else
+            co_await s->changed.wait();
           if (co_await cancelled())
-            co_return std::tuple{make_error_code(boost::asio::error::operation_aborted), std::size_t{0}};
+            co_return io_result{make_error_code(boost::asio::error::operation_aborted), 0};
         }
       });
 }

@@ -167,6 +167,7 @@ class transport_machine {
   std::size_t pending_consume_ = 0;
   std::size_t wanted_ = 1;
 
+  static constexpr std::size_t small_packet = 4096;
   bytes out_;
   std::vector<bytes> chain_;  // sealed before out_'s contents
   std::vector<bytes> spare_;  // written buffers for reuse
