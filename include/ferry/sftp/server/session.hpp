@@ -1,9 +1,12 @@
 // One SFTP v3 server session over one stream (draft-ietf-secsh-filexfer-02; OpenSSH PROTOCOL §4
 // for the extensions). The reader takes packets off the stream and starts each request as its own
-// coroutine, so many run at once; requests naming the same handle run in the order they arrived
-// (READ, FSTAT and FSTATVFS of one handle may overlap each other; anything else on a handle waits
-// for what came before it and holds back what comes after). Replies are queued and written in
-// batches by one writer. The reader stops reading while too many requests are in flight or too
+// coroutine, so many run at once. Requests naming the same handle keep their order where it
+// matters: READs and WRITEs of one handle run at the same time unless their byte ranges overlap
+// and one of them writes (an upload's WRITEs all run at once; a READ of a range waits for the WRITE
+// of it before); FSTAT and FSTATVFS wait for running WRITEs; anything else on a handle (CLOSE,
+// FSETSTAT, READDIR, FSYNC, copy-data, WRITE on a handle opened for appending) waits for what came
+// before it and holds back what comes after. Replies are queued and written, in request order,
+// in batches by one writer. The reader stops reading while too many requests are in flight or too
 // many reply bytes are queued, so a client that does not read its replies stalls only itself.
 //
 // Everything of a session runs on one strand. Paths are handed to the Filesystem as the client
@@ -60,6 +63,21 @@ namespace asio = boost::asio;
 
 struct open_entry;
 
+// What a request does to the bytes of its handle, for the per-handle ordering: requests whose
+// accesses conflict run in the order they arrived.
+struct access {
+  enum kind_t : std::uint8_t { read, write, exclusive } kind = exclusive;
+  std::uint64_t begin = 0;
+  std::uint64_t end = 0;  // exclusive end; begin == end: no bytes
+  std::uint64_t seq = 0;  // the request it belongs to
+
+  bool conflicts(const access& o) const noexcept {
+    if (kind == exclusive || o.kind == exclusive) return true;
+    if (kind == read && o.kind == read) return false;
+    return begin < o.end && o.begin < end;
+  }
+};
+
 // One request as the reader hands it on. WRITE is kept apart from the decoded variant so that its
 // data stays a view into a pooled buffer (the packet itself when it was read straight into one).
 struct job {
@@ -70,7 +88,7 @@ struct job {
   byte_view write_data;
   buffer write_buf;
   std::shared_ptr<open_entry> entry;  // the handle it runs on, if any
-  bool shared = false;                // may overlap other shared requests on the same handle
+  access acc;                         // its access to that handle
 };
 
 struct open_entry {
@@ -78,13 +96,13 @@ struct open_entry {
   bool directory = false;
   bool readable = false;
   bool writable = false;
+  bool append = false;  // WRITEs land at the end whatever their offset: they run one at a time
   std::string path;  // as opened (fstatvfs, and fstat/fsetstat for backends without them)
   std::uint32_t slot = 0;
   std::uint32_t generation = 0;
   bool closing = false;  // a CLOSE arrived: later requests on it are refused
-  // per-handle ordering
-  std::size_t running = 0;
-  bool exclusive = false;
+  // per-handle ordering: the accesses of the requests running on it, and those waiting
+  std::vector<access> running;
   std::deque<job> queue;
   // READDIR: the backend's last batch and how far the client has been sent through it
   std::vector<fs::dir_entry> listing;
@@ -334,15 +352,23 @@ class server_session : public std::enable_shared_from_this<server_session<Filesy
         j.req);
   }
 
-  // The handle a request runs on, and whether it may overlap other shared ones.
-  static std::optional<std::string_view> handle_of(const job& j, bool& shared) {
+  static constexpr std::uint64_t end_of(std::uint64_t offset, std::uint64_t length) noexcept {
+    return length > ~std::uint64_t{0} - offset ? ~std::uint64_t{0} : offset + length;
+  }
+
+  // The handle a request runs on, and what it does to it.
+  static std::optional<std::string_view> handle_of(const job& j, access& a) {
     using namespace proto;
-    shared = false;
-    shared = true;
-    if (auto* r = std::get_if<read_request>(&j.req)) return r->handle.value;
+    a = access{};
+    if (auto* r = std::get_if<read_request>(&j.req)) {
+      a = {access::read, r->offset, end_of(r->offset, r->length), 0};
+      return r->handle.value;
+    }
+    // The size and times they report must include every WRITE before them.
+    a = {access::read, 0, ~std::uint64_t{0}, 0};
     if (auto* r = std::get_if<fstat_request>(&j.req)) return r->handle.value;
     if (auto* r = std::get_if<fstatvfs_request>(&j.req)) return r->handle.value;
-    shared = false;
+    a = access{};
     if (auto* r = std::get_if<close_request>(&j.req)) return r->handle.value;
     if (auto* r = std::get_if<fsetstat_request>(&j.req)) return r->handle.value;
     if (auto* r = std::get_if<readdir_request>(&j.req)) return r->handle.value;
@@ -383,9 +409,8 @@ class server_session : public std::enable_shared_from_this<server_session<Filesy
                        : "request \"" + std::string{name} + "\" not permitted");
       return;
     }
-    bool shared = false;
-    std::optional<std::string_view> h =
-        j.is_write ? std::optional<std::string_view>{write_handle} : handle_of(j, shared);
+    access acc;
+    std::optional<std::string_view> h = write_handle_of(j, write_handle, acc);
     if (!h) {
       ++in_flight_;
       start(std::move(j));
@@ -399,30 +424,62 @@ class server_session : public std::enable_shared_from_this<server_session<Filesy
     }
     ++in_flight_;
     if (std::holds_alternative<proto::close_request>(j.req)) e->closing = true;
+    if (j.is_write && e->append) acc.kind = access::exclusive;
+    acc.seq = ++seq_;
     j.entry = e;
-    j.shared = shared;
-    if (e->queue.empty() && (e->running == 0 || (shared && !e->exclusive))) {
-      ++e->running;
-      if (!shared) e->exclusive = true;
+    j.acc = acc;
+    if (may_run(*e, acc) && !blocked_by_queue(*e, acc, e->queue.size())) {
+      e->running.push_back(acc);
       start(std::move(j));
     } else {
       e->queue.push_back(std::move(j));
     }
   }
 
-  // A request on a handle ended: start what waited behind it.
-  void finished(const std::shared_ptr<open_entry>& e, bool shared) {
-    --e->running;
-    if (!shared) e->exclusive = false;
-    while (!e->queue.empty()) {
-      bool s = e->queue.front().shared;
-      if (!(e->running == 0 || (s && !e->exclusive))) break;
-      job next = std::move(e->queue.front());
-      e->queue.pop_front();
-      ++e->running;
-      if (!s) e->exclusive = true;
-      start(std::move(next));
-      if (!s) break;
+  std::optional<std::string_view> write_handle_of(const job& j, std::string_view write_handle,
+                                                  access& acc) {
+    if (!j.is_write) return handle_of(j, acc);
+    acc = {access::write, j.write_offset, end_of(j.write_offset, j.write_data.size()), 0};
+    return write_handle;
+  }
+
+  // Whether a request may start next to those running on its handle.
+  static bool may_run(const open_entry& e, const access& a) noexcept {
+    for (const auto& r : e.running)
+      if (a.conflicts(r)) return false;
+    return true;
+  }
+
+  // Whether one of the first n requests waiting on the handle (all earlier than a) conflicts
+  // with a: then a waits too, behind it.
+  static bool blocked_by_queue(const open_entry& e, const access& a, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i)
+      if (a.conflicts(e.queue[i].acc)) return true;
+    return false;
+  }
+
+  // A request on a handle ended: start, in arrival order, every waiting request that conflicts
+  // neither with a running one nor with one that arrived before it and still waits.
+  void finished(const std::shared_ptr<open_entry>& e, const access& done) {
+    for (auto it = e->running.begin(); it != e->running.end(); ++it) {
+      if (it->seq == done.seq) {
+        *it = e->running.back();
+        e->running.pop_back();
+        break;
+      }
+    }
+    std::size_t i = 0;
+    while (i < e->queue.size()) {
+      const access& a = e->queue[i].acc;
+      if (may_run(*e, a) && !blocked_by_queue(*e, a, i)) {
+        job next = std::move(e->queue[i]);
+        e->queue.erase(e->queue.begin() + static_cast<std::ptrdiff_t>(i));
+        e->running.push_back(next.acc);
+        start(std::move(next));
+        continue;
+      }
+      if (a.kind == access::exclusive) break;  // everything after it waits for it
+      ++i;
     }
   }
 
@@ -440,7 +497,7 @@ class server_session : public std::enable_shared_from_this<server_session<Filesy
     }
     if (!ok) reply_status(id, status::failure, "internal error");
     pool_.put(std::move(j.write_buf));
-    if (j.entry) finished(j.entry, j.shared);
+    if (j.entry) finished(j.entry, j.acc);
     --in_flight_;
     signal_.cancel();
   }
@@ -738,6 +795,7 @@ class server_session : public std::enable_shared_from_this<server_session<Filesy
     e->fh = fh;
     e->readable = m.read;
     e->writable = m.write;
+    e->append = m.append;
     e->path = std::move(r.filename);
     proto::handle_reply hr;
     hr.request_id = r.request_id;
@@ -1076,6 +1134,7 @@ class server_session : public std::enable_shared_from_this<server_session<Filesy
   bool initialized_ = false;
   std::size_t in_flight_ = 0;
   std::size_t requests_ = 0;
+  std::uint64_t seq_ = 0;  // numbers accepted requests (access::seq)
 
   struct reply_slot {
     std::uint32_t id;
