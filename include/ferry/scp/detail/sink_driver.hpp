@@ -3,9 +3,11 @@
 // ever joins it onto the target or onto a directory it created below the target, so nothing is
 // written anywhere else (and a rooted Filesystem keeps even the target inside the user's root).
 //
-// Data path: two buffers of limits::scp_io_buffer. While one buffer's file bytes are written to
-// the Filesystem, the next bytes are read from the stream into the other (a parallel group), so
-// disk and network overlap; nothing is allocated per block.
+// Data path: two buffers of limits::scp_io_buffer. Stream reads append to the current buffer and
+// the file bytes in it join one pending write until the buffer is (nearly) full; only then is that
+// write handed to the Filesystem, while the next bytes are read into the other buffer (a parallel
+// group), so disk and network overlap and a file costs one Filesystem write per buffer, not one
+// per stream read. Nothing is allocated or copied per block.
 #pragma once
 
 #include <ferry/fs/filesystem.hpp>
@@ -55,7 +57,7 @@ class sink_driver {
       if (a.type != k::need_more && a.type != k::write) co_await flush(sink);
       switch (a.type) {
         case k::need_more: {
-          auto [ec, n] = co_await read_more(sink);
+          auto [ec, n, at] = co_await read_more(sink);
           if (ec == boost::asio::error::eof) {
             co_await abandon_file();
             co_return sink.finish();
@@ -64,7 +66,7 @@ class sink_driver {
             co_await abandon_file();
             co_return ec;
           }
-          in = byte_view{buf_[cur_].data(), n};
+          in = byte_view{buf_[cur_].data() + at, n};
           break;
         }
         case k::send:
@@ -76,10 +78,16 @@ class sink_driver {
         case k::create_directory: co_await create_directory(sink, a); break;
         case k::open_file: co_await open_file(sink, a); break;
         case k::write:
-          if (pending_) co_await flush(sink);
           if (file_ && !write_failed_) {
-            pending_ = byte_view{a.data};
-            pending_offset_ = offset_;
+            if (pending_ && pending_->data() + pending_->size() == a.data.data() &&
+                pending_offset_ + pending_->size() == offset_) {
+              // The next bytes of the same buffer: one write for both.
+              pending_ = byte_view{pending_->data(), pending_->size() + a.data.size()};
+            } else {
+              if (pending_) co_await flush(sink);
+              pending_ = byte_view{a.data};
+              pending_offset_ = offset_;
+            }
           }
           offset_ += a.data.size();
           break;
@@ -130,16 +138,23 @@ class sink_driver {
     return target_is_dir_ ? join(target_, name) : target_;
   }
 
-  // Reads the next bytes from the stream; a pending file write runs alongside, from the other
-  // buffer.
-  awaitable<std::tuple<error_code, std::size_t>> read_more(proto::sink& sink) {
-    if (!pending_) {
-      auto [ec, n] = co_await s_.async_read_some(boost::asio::buffer(buf_[cur_]), nothrow);
-      co_return std::tuple{ec, n};
+  // Reads the next bytes from the stream. With no pending file write the current buffer is free
+  // and the read fills it from the start. A pending write stays in the current buffer while there
+  // is room enough after it (the read appends, so the file bytes it brings extend that write);
+  // otherwise the pending write runs alongside a read into the other buffer.
+  awaitable<std::tuple<error_code, std::size_t, std::size_t>> read_more(proto::sink& sink) {
+    if (!pending_ || bs_ - fill_ >= min_read()) {
+      if (!pending_) fill_ = 0;
+      auto space = boost::asio::buffer(buf_[cur_].data() + fill_, bs_ - fill_);
+      auto [ec, n] = co_await s_.async_read_some(space, nothrow);
+      auto at = fill_;
+      fill_ += n;
+      co_return std::tuple{ec, n, at};
     }
     auto data = *pending_;
     pending_.reset();
     cur_ ^= 1;
+    fill_ = 0;
     auto write = fs::async_write_all_at(fs_, *file_, pending_offset_, data, boost::asio::deferred);
     auto read = s_.async_read_some(boost::asio::buffer(buf_[cur_]), boost::asio::deferred);
     auto group = boost::asio::experimental::make_parallel_group(std::move(write), std::move(read));
@@ -148,8 +163,12 @@ class sink_driver {
     auto r = co_await group.async_wait(boost::asio::experimental::wait_for_all(),
                                        boost::asio::use_awaitable);
     wrote(sink, std::get<1>(r), data.size());
-    co_return std::tuple{std::get<3>(r), std::get<4>(r)};
+    fill_ = std::get<4>(r);
+    co_return std::tuple{std::get<3>(r), std::get<4>(r), std::size_t{0}};
   }
+
+  // Below this much room after a pending write, the buffer counts as full.
+  std::size_t min_read() const noexcept { return bs_ / 4; }
 
   awaitable<void> flush(proto::sink& sink) {
     if (!pending_) co_return;
@@ -296,6 +315,7 @@ class sink_driver {
   bool target_is_dir_ = false;
   std::vector<std::uint8_t> buf_[2];
   int cur_ = 0;
+  std::size_t fill_ = 0;  // bytes of buf_[cur_] read so far (from 0, or since the last swap)
   std::optional<byte_view> pending_;
   std::uint64_t pending_offset_ = 0;
   std::optional<fs::handle> file_;
