@@ -90,7 +90,9 @@ TEST(sftp_server, writes_of_one_handle_run_at_once_and_replies_keep_request_orde
                        }};
   std::string content;
   for (std::size_t i = 0; i < blocks; ++i) content += block_of(static_cast<char>('a' + i), block);
-  auto result = serve_one(ioc, files, {}, [&](client& c) -> asio::awaitable<void> {
+  sftp::server_options opts;
+  opts.concurrent_writes = true;
+  auto result = serve_one(ioc, files, opts, [&](client& c) -> asio::awaitable<void> {
     auto h = co_await c.open("/f", open_flags::write | open_flags::creat | open_flags::read);
     std::vector<std::uint32_t> ids;
     for (std::size_t i = 0; i < blocks; ++i) {
@@ -127,7 +129,9 @@ TEST(sftp_server, overlapping_writes_and_reads_of_one_handle_keep_their_order) {
   delayed_writes files{memory, [](std::uint64_t off) {
                          return std::chrono::milliseconds{off == 0 ? 60 : 1};
                        }};
-  auto result = serve_one(ioc, files, {}, [&](client& c) -> asio::awaitable<void> {
+  sftp::server_options opts;
+  opts.concurrent_writes = true;
+  auto result = serve_one(ioc, files, opts, [&](client& c) -> asio::awaitable<void> {
     auto h = co_await c.open("/f", open_flags::write | open_flags::creat | open_flags::read);
     write_request w1{c.next_id(), h, 0, as_bytes_of(block_of('A', 4096))};
     write_request w2{c.next_id(), h, 2048, as_bytes_of(block_of('B', 4096))};  // overlaps w1
@@ -185,6 +189,41 @@ TEST(sftp_server, writes_to_a_handle_opened_for_appending_run_one_at_a_time) {
   ASSERT_TRUE(result.has_value());
   EXPECT_FALSE(*result);
   EXPECT_EQ(files.stats->most_active, 1);
+  EXPECT_TRUE(std::is_sorted(files.stats->completed.begin(), files.stats->completed.end()));
+}
+
+// The default: WRITEs of one handle run one at a time in arrival order, as OpenSSH's sftp-server
+// runs them, so a server killed mid-upload leaves a prefix of the file, never a hole.
+TEST(sftp_server, by_default_writes_of_one_handle_run_one_at_a_time_in_order) {
+  asio::io_context ioc;
+  auto memory = fs::make_memory_filesystem(ioc.get_executor(), {});
+  constexpr std::size_t block = 4096, blocks = 8;
+  // Earlier blocks take longer: run at once, later ones would finish first.
+  delayed_writes files{memory, [](std::uint64_t off) {
+                         return std::chrono::milliseconds{2 + 3 * std::int64_t(blocks - off / block)};
+                       }};
+  std::string content;
+  for (std::size_t i = 0; i < blocks; ++i) content += block_of(static_cast<char>('k' + i), block);
+  auto result = serve_one(ioc, files, {}, [&](client& c) -> asio::awaitable<void> {
+    auto h = co_await c.open("/f", open_flags::write | open_flags::creat | open_flags::read);
+    for (std::size_t i = 0; i < blocks; ++i) {
+      write_request w{c.next_id(), h, i * block, as_bytes_of(std::string_view{content}.substr(i * block, block))};
+      c.send(w);
+    }
+    for (std::size_t i = 0; i < blocks; ++i) {
+      auto st = co_await c.status_of();
+      EXPECT_EQ(st.code, 0u);
+    }
+    read_request rd{c.next_id(), h, 0, static_cast<std::uint32_t>(content.size())};
+    c.send(rd);
+    auto d = co_await c.recv_as<data_reply>();
+    EXPECT_EQ(std::string(d.data.begin(), d.data.end()), content);
+    co_await c.close(h);
+  });
+  ASSERT_TRUE(result.has_value());
+  EXPECT_FALSE(*result);
+  EXPECT_EQ(files.stats->most_active, 1);
+  ASSERT_EQ(files.stats->completed.size(), blocks);
   EXPECT_TRUE(std::is_sorted(files.stats->completed.begin(), files.stats->completed.end()));
 }
 

@@ -65,6 +65,11 @@ struct server_options {
   // Requests served at once before the server stops reading (clamped to
   // limits::sftp_server_max_in_flight).
   std::size_t max_in_flight = 64;
+  // WRITEs of one handle with disjoint ranges run at once (false: one at a time, in arrival
+  // order, as OpenSSH's sftp-server does). Off by default: a server killed mid-upload with
+  // WRITEs running at once can leave a later range written before an earlier one, a hole that a
+  // size-based resume (reput) would keep. Without it, a killed upload is always a prefix.
+  bool concurrent_writes = false;
   // The user this session serves: "~user" in expand-path and home-directory answer for this
   // name only.
   std::string user;

@@ -70,10 +70,12 @@ struct access {
   std::uint64_t begin = 0;
   std::uint64_t end = 0;  // exclusive end; begin == end: no bytes
   std::uint64_t seq = 0;  // the request it belongs to
+  bool ordered = false;   // a WRITE that waits for every WRITE before it (no concurrent_writes)
 
   bool conflicts(const access& o) const noexcept {
     if (kind == exclusive || o.kind == exclusive) return true;
     if (kind == read && o.kind == read) return false;
+    if (kind == write && o.kind == write && (ordered || o.ordered)) return true;
     return begin < o.end && o.begin < end;
   }
 };
@@ -425,6 +427,7 @@ class server_session : public std::enable_shared_from_this<server_session<Filesy
     ++in_flight_;
     if (std::holds_alternative<proto::close_request>(j.req)) e->closing = true;
     if (j.is_write && e->append) acc.kind = access::exclusive;
+    if (j.is_write && !opts_->concurrent_writes) acc.ordered = true;
     acc.seq = ++seq_;
     j.entry = e;
     j.acc = acc;
