@@ -290,12 +290,15 @@ class transport {
       if (io_error_) break;
       if (only_available && input_available() == 0) break;
       // Read as much as the kernel holds (up to read_size) so several packets open per read.
-      auto space = machine_.input_space(std::max(machine_.input_wanted(), options_.read_size / 4),
-                                        options_.read_size);
+      // The read size starts small and doubles while reads fill it: an idle connection keeps a
+      // small buffer (memory per connection), a bulk transfer soon reads read_size at a time.
+      auto space = machine_.input_space(std::max(machine_.input_wanted(), read_size_ / 4), read_size_);
       auto [ec, n] = co_await next_.async_read_some(
           boost::asio::buffer(space.data(), space.size()),
           boost::asio::as_tuple(boost::asio::use_awaitable_t<executor_type>{}));
       machine_.commit_input(n);
+      if (n == space.size() && read_size_ < options_.read_size)
+        read_size_ = std::min(read_size_ * 2, options_.read_size);
       if (ec && n == 0) {
         io_error_ = ec;
         break;
@@ -450,6 +453,7 @@ class transport {
   bool started_ = false;
   bool next_closed_ = false;
   bool handshake_timed_out_ = false;
+  std::size_t read_size_ = std::min<std::size_t>(options_.read_size, 16 * 1024);
 };
 
 }  // namespace ferry::ssh
