@@ -240,6 +240,19 @@ data_channel::awaitable<error_code> data_channel::write(asio::const_buffer b) {
   co_return ec;
 }
 
+data_channel::awaitable<error_code> data_channel::yield_now_and_then(std::uint64_t& since,
+                                                                    std::uint64_t moved) {
+  constexpr std::uint64_t yield_every = 32 * 1024 * 1024;
+  since += moved;
+  if (since < yield_every) co_return error_code{};
+  since = 0;
+  auto ex = co_await asio::this_coro::executor;
+  co_await asio::post(ex, asio::use_awaitable);
+  if (!closed_) co_return error_code{};
+  co_return timed_out_ ? make_error_code(asio::error::timed_out)
+                       : make_error_code(asio::error::operation_aborted);
+}
+
 data_channel::awaitable<data_channel::send_file_result> data_channel::send_file(
     int fd, std::uint64_t offset, std::optional<std::uint64_t> count) {
   send_file_result r;
@@ -253,7 +266,6 @@ data_channel::awaitable<data_channel::send_file_result> data_channel::send_file(
   // loopback the socket rarely says EAGAIN, so without a yield one transfer would hold the
   // thread until the file ends.
   constexpr std::uint64_t slice = 4 * 1024 * 1024;
-  constexpr std::uint64_t yield_every = 32 * 1024 * 1024;
   std::uint64_t since_yield = 0;
   off_t off = off_t(offset);
   for (;;) {
@@ -265,16 +277,9 @@ data_channel::awaitable<data_channel::send_file_result> data_channel::send_file(
       r.sent += std::uint64_t(n);
       bytes_ += std::uint64_t(n);
       ++progress_;
-      since_yield += std::uint64_t(n);
-      if (since_yield >= yield_every) {
-        since_yield = 0;
-        auto ex = co_await asio::this_coro::executor;
-        co_await asio::post(ex, asio::use_awaitable);
-        if (closed_) {
-          r.ec = timed_out_ ? make_error_code(asio::error::timed_out)
-                            : make_error_code(asio::error::operation_aborted);
-          co_return r;
-        }
+      if (auto yec = co_await yield_now_and_then(since_yield, std::uint64_t(n))) {
+        r.ec = yec;
+        co_return r;
       }
       continue;
     }
@@ -373,7 +378,6 @@ data_channel::awaitable<data_channel::receive_file_result> data_channel::receive
   if (r.ec) co_return r;
   // As in send_file: yield now and then so that other sessions on this thread run (on loopback
   // the socket rarely runs dry) and ABOR or the watchdog can stop the loop.
-  constexpr std::uint64_t yield_every = 32 * 1024 * 1024;
   std::uint64_t since_yield = 0;
   std::uint64_t taken = 0;  // bytes taken from the socket
   off_t off = off_t(offset);
@@ -407,16 +411,9 @@ data_channel::awaitable<data_channel::receive_file_result> data_channel::receive
         r.write_failed = true;
         co_return r;
       }
-      since_yield += std::uint64_t(n);
-      if (since_yield >= yield_every) {
-        since_yield = 0;
-        auto ex = co_await asio::this_coro::executor;
-        co_await asio::post(ex, asio::use_awaitable);
-        if (closed_) {
-          r.ec = timed_out_ ? make_error_code(asio::error::timed_out)
-                            : make_error_code(asio::error::operation_aborted);
-          co_return r;
-        }
+      if (auto yec = co_await yield_now_and_then(since_yield, std::uint64_t(n))) {
+        r.ec = yec;
+        co_return r;
       }
       continue;
     }

@@ -91,6 +91,10 @@ class data_channel : public std::enable_shared_from_this<data_channel> {
 
  private:
   void arm_watchdog();
+  // Kernel-copy loops (sendfile, splice) rarely block on loopback: every 32 MiB moved they let
+  // the other sessions of this thread run, then end (timed_out or operation_aborted) if the
+  // watchdog or ABOR closed the channel meanwhile.
+  awaitable<error_code> yield_now_and_then(std::uint64_t& since, std::uint64_t moved);
   tcp::socket& lowest() noexcept { return socket_; }
 
   boost::asio::any_io_executor ex_;
