@@ -64,9 +64,12 @@ class tty_session {
     return out_.find(until, from) != std::string::npos;
   }
 
+  // The exit status, draining the pty meanwhile; -1 when it has not exited within 20 s. (Once
+  // the child closes the pty, poll reports it at once and read fails: wait a little then.)
   int wait_exit() {
     int status = 0;
-    for (int i = 0; i < 200; ++i) {
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -74,6 +77,7 @@ class tty_session {
       char buf[4096];
       pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, 50) > 0 && ::read(fd_, buf, sizeof buf) > 0) continue;
+      std::this_thread::sleep_for(10ms);
     }
     return -1;
   }
