@@ -305,15 +305,7 @@ int main(int argc, char** argv) {
         status = s;
         return;
       }
-      try {
-        std::rethrow_exception(e);
-      } catch (const cli::failure& x) {
-        cli::report("ferry-scp", x.what());
-      } catch (const boost::system::system_error& se) {
-        cli::report("ferry-scp", se.code().message());
-      } catch (const std::exception& x) {
-        cli::report("ferry-scp", x.what());
-      }
+      cli::report_failure("ferry-scp", e);
     });
     ioc.run();
   } catch (const cli::failure& x) {

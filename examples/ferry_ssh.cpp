@@ -268,15 +268,7 @@ int main(int argc, char** argv) {
       status = s;
       return;
     }
-    try {
-      std::rethrow_exception(e);
-    } catch (const cli::failure& f) {
-      cli::report("ferry-ssh", f.what());
-    } catch (const boost::system::system_error& se) {
-      cli::report("ferry-ssh", se.code().message());
-    } catch (const std::exception& x) {
-      cli::report("ferry-ssh", x.what());
-    }
+    cli::report_failure("ferry-ssh", e);
   });
   ioc.run();
   std::fflush(stdout);

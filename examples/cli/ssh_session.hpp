@@ -40,6 +40,7 @@
 #include <ferry/ssh/proto/transport_machine.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/system/system_error.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -56,6 +57,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -82,6 +84,19 @@ struct failure : std::runtime_error {
 inline void report(std::string_view program, std::string_view line) {
   std::fprintf(stderr, "%.*s: %.*s\n", int(program.size()), program.data(), int(line.size()),
                line.data());
+}
+
+// Reports what ended a program's coroutine with an exception as its one error line.
+inline void report_failure(std::string_view program, std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const failure& f) {
+    report(program, f.what());
+  } catch (const boost::system::system_error& se) {
+    report(program, se.code().message());
+  } catch (const std::exception& x) {
+    report(program, x.what());
+  }
 }
 
 // What the common options said.
