@@ -62,11 +62,11 @@ void connection_core::fail(error_code ec) {
   global_signal_.notify();
 }
 
-bool connection_core::handle(byte_view payload) {
+bool connection_core::handle(byte_view payload, std::uint32_t sequence) {
   using kind = proto::connection_machine::event_kind;
   ++packets_received_;
   last_activity_ = std::chrono::steady_clock::now();
-  auto e = machine_.process(payload);
+  auto e = machine_.process(payload, sequence);
   switch (e.kind) {
     case kind::none: break;
     case kind::error: return false;

@@ -1,5 +1,6 @@
 #include <ferry/ssh/connection_error.hpp>
 #include <ferry/ssh/proto/connection_machine.hpp>
+#include <ferry/ssh/proto/userauth.hpp>
 
 #include <algorithm>
 #include <limits>
@@ -85,7 +86,7 @@ bool connection_machine::pop_output(bytes& out) {
   return true;
 }
 
-connection_machine::event connection_machine::process(byte_view payload) {
+connection_machine::event connection_machine::process(byte_view payload, std::uint32_t sequence) {
   if (failed_) return fail(description_);
   if (payload.empty()) return fail("empty message");
   switch (payload[0]) {
@@ -105,10 +106,11 @@ connection_machine::event connection_machine::process(byte_view payload) {
     case msg::channel_failure: return on_reply(payload, false);
     default: break;
   }
-  // RFC 4252 §5.1: authentication requests after success are ignored; so is anything else a
-  // later extension may send (ids past the connection range).
-  if (payload[0] < msg::global_request || payload[0] > msg::channel_failure) return {};
-  return fail("unknown connection message");
+  // RFC 4252 §5.1: authentication requests after success are ignored.
+  if (payload[0] == msg::userauth_request) return {};
+  // RFC 4253 §11.4: anything else we do not implement is answered, and the connection goes on.
+  queue(unimplemented{sequence});
+  return {};
 }
 
 // --- global requests ---------------------------------------------------------------------------

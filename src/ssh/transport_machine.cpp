@@ -211,9 +211,10 @@ error_code check_upper(byte_view payload, std::size_t max_packet, role local) {
   if (payload.empty()) return make_error_code(errc::unexpected_message);
   // Room for the header, padding and MAC inside the packet limit (RFC 4253 §6.1).
   if (payload.size() + 64 > max_packet) return make_error_code(errc::length_limit);
-  // Upper layers send only their own messages (RFC 4250 §4.1.2: 50 and above).
+  // Upper layers send only their own messages (RFC 4250 §4.1.2: 50 and above), plus IGNORE,
+  // DEBUG and the UNIMPLEMENTED reply to a message of theirs they do not know (RFC 4253 §11.4).
   if (payload[0] < 50 && payload[0] != msg::service_request && payload[0] != msg::ignore &&
-      payload[0] != msg::debug)
+      payload[0] != msg::debug && payload[0] != msg::unimplemented)
     return make_error_code(errc::unexpected_message);
   if (payload[0] == msg::service_request && local != role::client)
     return make_error_code(errc::unexpected_message);
@@ -490,6 +491,7 @@ bool transport_machine::handle(byte_view payload, error_code& ec) {
       // authenticating) would leave the exchange hanging: give up instead.
       proto::unimplemented u;
       if (wire::decode(payload, u)) return protocol_error();
+      peer_unimplemented_ = u.sequence_number;
       if (kex_running_ && !got_kexinit_ && u.sequence_number == local_kexinit_seq_) {
         ec = make_error_code(disconnect_reason::key_exchange_failed);
         return false;

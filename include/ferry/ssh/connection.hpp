@@ -188,7 +188,7 @@ class connection {
         break;
       }
       // payload is valid only until the transport runs again: handle it before any co_await.
-      if (!core_.handle(payload)) {
+      if (!core_.handle(payload, transport_.received_sequence())) {
         auto reason = core_.machine().error();
         co_await transport_.async_disconnect(reason, core_.machine().description(), tok);
         core_.fail(make_error_code(reason));
@@ -226,6 +226,9 @@ class connection {
       if (!ec) ec = co_await transport_.flush_output();
       if (ec) {
         core_.fail(ec);
+        // The reader may be waiting for the peer: a message the transport refused to seal must
+        // end the connection for both sides, not leave it open with nobody writing.
+        co_await transport_.async_disconnect(disconnect_reason::by_application, ec.message(), tok);
         break;
       }
     }

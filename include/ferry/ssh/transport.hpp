@@ -120,7 +120,8 @@ class transport {
   awaitable<std::pair<error_code, byte_view>> read_packet_view() {
     while (true) {
       if (!queue_.empty()) {
-        held_ = std::move(queue_.front());
+        held_ = std::move(queue_.front().payload);
+        view_sequence_ = queue_.front().sequence;
         queue_.pop_front();
         co_return std::pair{error_code{}, byte_view{held_}};
       }
@@ -131,12 +132,19 @@ class transport {
         auto done = [this, &got] { return got || machine_.closed() || bool(io_error_); };
         co_await pump(nullptr, got, done, false, &view);
         // Replies the packet caused (pong, unimplemented) go out with the next read or write.
-        if (got) co_return std::pair{error_code{}, view};
+        if (got) {
+          view_sequence_ = machine_.received_sequence();
+          co_return std::pair{error_code{}, view};
+        }
       } else {
         co_await wait_signal();
       }
     }
   }
+
+  // The peer's sequence number of the message read_packet_view() returned last (what an
+  // SSH_MSG_UNIMPLEMENTED reply quotes).
+  std::uint32_t received_sequence() const noexcept { return view_sequence_; }
 
   // True when a message may be sealed now (no key exchange holds our direction).
   bool can_send() const noexcept { return machine_.can_send(); }
@@ -277,7 +285,7 @@ class transport {
           app->assign(payload.begin(), payload.end());
           got = true;
         } else {
-          queue_.emplace_back(payload.begin(), payload.end());
+          queue_.push_back({bytes(payload.begin(), payload.end()), machine_.received_sequence()});
         }
         notify();
         continue;
@@ -358,7 +366,7 @@ class transport {
     auto done = [this, &got] { return got || machine_.closed() || bool(io_error_); };
     while (true) {
       if (!queue_.empty()) {
-        out = std::move(queue_.front());
+        out = std::move(queue_.front().payload);
         queue_.pop_front();
         if (machine_.has_output() && !writing_) co_await flush();
         co_return std::pair{error_code{}, out.size()};
@@ -442,8 +450,14 @@ class transport {
   proto::transport_machine machine_;
   boost::asio::steady_timer signal_;
   boost::asio::steady_timer handshake_timer_;
-  std::deque<bytes> queue_;
+  // Upper-layer messages read while nobody asked for one (during a handshake or a write).
+  struct queued {
+    bytes payload;
+    std::uint32_t sequence;
+  };
+  std::deque<queued> queue_;
   bytes held_;  // the queued packet read_packet_view() handed out
+  std::uint32_t view_sequence_ = 0;
   std::vector<bytes> write_segments_;
   std::vector<boost::asio::const_buffer> write_buffers_;
   std::uint64_t written_ = 0;

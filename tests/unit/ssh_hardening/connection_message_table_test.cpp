@@ -10,6 +10,7 @@
 
 #include <ferry/ssh/connection_error.hpp>
 #include <ferry/ssh/proto/connection_machine.hpp>
+#include <ferry/ssh/proto/userauth.hpp>
 
 #include <gtest/gtest.h>
 
@@ -168,14 +169,19 @@ bytes well_formed(int msg_id, std::uint32_t ch) {
 bool in_connection_range(int msg_id) { return msg_id >= 80 && msg_id <= 100; }
 bool is_channel_message(int msg_id) { return msg_id >= 91 && msg_id <= 100; }
 
+// Numbers the connection layer does not implement: RFC 4253 §11.4 wants an UNIMPLEMENTED reply
+// quoting the sequence number, and the connection goes on. That is every number above the
+// transport's except a late USERAUTH_REQUEST (ignored, RFC 4252 §5.1) and the assigned 80..100:
+// 51..79, the unassigned 83..89, 101..127 and 128..255 (local extensions).
+bool answered_unimplemented(int msg_id) {
+  if (msg_id == msg::userauth_request) return false;
+  return !in_connection_range(msg_id) || (msg_id >= 83 && msg_id <= 89);
+}
+
 // What RFC 4254 allows: the event a well-formed message for the state's channel gives, or error.
-// Unassigned numbers inside 80..100 (83..89) end the connection. Numbers outside it are not acted
-// on and leave the connection as it was: late userauth messages (RFC 4252 §5.1), the unassigned
-// 101..127 and 128..255 (local extensions). RFC 4253 §11.4 asks for an UNIMPLEMENTED reply to
-// those; ferry's connection layer sends none yet (reported on issue #12), so no output is checked
-// here, only that nothing changes.
+// Unimplemented numbers give no event (the machine answers them itself).
 ev expected(state s, int msg_id) {
-  if (!in_connection_range(msg_id)) return ev::none;
+  if (!in_connection_range(msg_id) || answered_unimplemented(msg_id)) return ev::none;
   switch (msg_id) {
     case msg::global_request: return ev::global_request;
     case msg::channel_open: return ev::open_request;
@@ -184,7 +190,7 @@ ev expected(state s, int msg_id) {
     case msg::channel_open_failure: return s == state::opening ? ev::open_failed : ev::error;
     default: break;
   }
-  if (!is_channel_message(msg_id)) return ev::error;  // 81, 82 unasked; 83..89 unassigned
+  if (!is_channel_message(msg_id)) return ev::error;  // 81, 82: replies nobody asked for
   const bool addressable = s == state::open || s == state::eof_sent || s == state::eof_received ||
                            s == state::close_sent;
   if (!addressable) return ev::error;
@@ -242,7 +248,8 @@ TEST(ssh_connection_table, every_message_number_in_every_channel_state_both_role
         fixture f{v.r, s, v.we_open};
         const auto want = expected(s, msg_id);
         const auto channels_before = f.m.channel_count();
-        auto e = f.m.process(well_formed(msg_id, f.id));
+        const std::uint32_t seq = 0x01020300u + static_cast<std::uint32_t>(msg_id);
+        auto e = f.m.process(well_formed(msg_id, f.id), seq);
         if (want == ev::error) {
           expect_protocol_error(f, e);
           continue;
@@ -252,10 +259,17 @@ TEST(ssh_connection_table, every_message_number_in_every_channel_state_both_role
         auto out = drain(f.m);
         switch (want) {
           case ev::none:
-            // Ignored numbers, data dropped after our CLOSE, a repeated EOF, a request on a
-            // channel we closed: no reply, no change.
-            EXPECT_TRUE(out.empty());
             EXPECT_EQ(f.m.channel_count(), channels_before);
+            if (answered_unimplemented(msg_id)) {
+              ASSERT_EQ(out.size(), 1u);
+              unimplemented u;
+              ASSERT_FALSE(wire::decode(out[0], u));
+              EXPECT_EQ(u.sequence_number, seq);
+              break;
+            }
+            // A late USERAUTH_REQUEST, data dropped after our CLOSE, a repeated EOF, a request
+            // on a channel we closed: no reply, no change.
+            EXPECT_TRUE(out.empty());
             break;
           case ev::close:
             // RFC 4254 §5.3: answered with CLOSE unless we sent ours; the number is free.
@@ -304,6 +318,7 @@ TEST(ssh_connection_table, truncated_connection_messages_disconnect_in_every_sta
     for (state s : all_states) {
       if ((s == state::opening && !v.we_open) || (s == state::incoming && v.we_open)) continue;
       for (int msg_id = 80; msg_id <= 100; ++msg_id) {
+        if (answered_unimplemented(msg_id)) continue;  // 83..89: no fields to cut
         // Cut inside the first field (a uint32 or a string's length for every message with
         // fields; REQUEST_SUCCESS/FAILURE, which have none fixed, are unasked here anyway).
         for (std::size_t cut : {1u, 2u, 3u, 4u}) {
@@ -392,6 +407,24 @@ asio::awaitable<error_code> read_until_global_reply(Transport& t) {
 
 bool refused_without_channel(int msg_id) { return expected(state::no_channel, msg_id) == ev::error; }
 
+// Whether the stack answers stack_message(msg_id) with UNIMPLEMENTED (192 and 193 are the
+// transport's ping and pong).
+bool stack_answers_unimplemented(int msg_id) {
+  return msg_id != proto::msg::ping && msg_id != proto::msg::pong && answered_unimplemented(msg_id);
+}
+
+// After the probe's reply: the raw peer saw UNIMPLEMENTED quoting seq exactly when it should.
+template <class Transport>
+void expect_unimplemented_reply(const Transport& t, int msg_id, std::uint32_t seq) {
+  const auto got = t.machine().peer_unimplemented();
+  if (stack_answers_unimplemented(msg_id)) {
+    ASSERT_TRUE(got.has_value()) << "no UNIMPLEMENTED reply";
+    EXPECT_EQ(*got, seq);
+  } else {
+    EXPECT_FALSE(got.has_value()) << "UNIMPLEMENTED for sequence number " << *got;
+  }
+}
+
 // What the stack test sends: the table's message, except 192, which is the transport's
 // ping@openssh.com (OpenSSH PROTOCOL §1.9, answered with a pong; see the transport tests).
 bytes stack_message(int msg_id) {
@@ -404,7 +437,8 @@ bytes stack_message(int msg_id) {
 // A raw client speaks to a running ferry server connection (after the service request): each
 // message number 50..255 (1..49 are the transport's, see the transport tests) followed by a global
 // request. Refused numbers get DISCONNECT protocol_error and end the server's run with it; the
-// rest leave the connection serving (the global request is answered).
+// rest leave the connection serving (the global request is answered), unimplemented ones after an
+// UNIMPLEMENTED reply that quotes their sequence number.
 TEST(ssh_connection_table, server_connection_disconnects_with_protocol_error_for_refused_numbers) {
   for (int msg_id = 50; msg_id < 256; ++msg_id) {
     SCOPED_TRACE("message " + std::to_string(msg_id));
@@ -419,6 +453,7 @@ TEST(ssh_connection_table, server_connection_disconnects_with_protocol_error_for
       auto& t = p.client->transport();
       auto m = stack_message(msg_id);
       auto probe = well_formed(msg::global_request, 0);
+      const auto seq = t.machine().next_sent_sequence();
       auto [w1] = co_await t.async_write_packet(m, tok);
       auto [w2] = co_await t.async_write_packet(probe, tok);
       EXPECT_FALSE(w1);
@@ -428,6 +463,7 @@ TEST(ssh_connection_table, server_connection_disconnects_with_protocol_error_for
       } else {
         EXPECT_FALSE(rec) << rec.message();
         EXPECT_FALSE(w2);
+        expect_unimplemented_reply(t, msg_id, seq);
         co_await t.async_disconnect(disconnect_reason::by_application, "", tok);
       }
       for (int i = 0; i < 2000 && !p.server_run; ++i)
@@ -477,6 +513,7 @@ TEST(ssh_connection_table, client_connection_disconnects_with_protocol_error_for
       p.client->async_run([&p](error_code ec) { p.client_run = ec; });
       auto m = stack_message(msg_id);
       auto probe = well_formed(msg::global_request, 0);
+      const auto seq = t.machine().next_sent_sequence();
       auto [w1] = co_await t.async_write_packet(m, tok);
       EXPECT_FALSE(w1);
       probe_sent = true;
@@ -489,6 +526,7 @@ TEST(ssh_connection_table, client_connection_disconnects_with_protocol_error_for
         EXPECT_EQ(*server_read, disconnect_reason::protocol_error) << server_read->message();
       } else {
         EXPECT_FALSE(*server_read) << server_read->message();
+        expect_unimplemented_reply(t, msg_id, seq);
         co_await t.async_disconnect(disconnect_reason::by_application, "", tok);
       }
       for (int i = 0; i < 2000 && !p.client_run; ++i)

@@ -242,9 +242,9 @@ class connection_core {
   std::function<std::optional<bytes>(std::string_view name, byte_view data)> on_global_request;
 
   // --- the reader and writer loops (ssh::connection) -----------------------------------------
-  // One message from the transport. Returns false once the connection must end (protocol_failed
-  // then says whether a DISCONNECT is due).
-  bool handle(byte_view payload);
+  // One message from the transport, with the sequence number it arrived with. Returns false
+  // once the connection must end (protocol_failed then says whether a DISCONNECT is due).
+  bool handle(byte_view payload, std::uint32_t sequence);
   bool protocol_failed() const noexcept { return machine_.failed(); }
   // The connection ended (transport error, DISCONNECT, local close): everything waiting wakes.
   void fail(error_code ec);

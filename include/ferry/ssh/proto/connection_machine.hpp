@@ -5,7 +5,7 @@
 // it queues:
 //
 //   connection_machine m{config};
-//   ev = m.process(payload);            // one event per message (or none)
+//   ev = m.process(payload, seq);       // one event per message (or none)
 //   while (m.pop_output(packet)) transport.write(packet);
 //   m.send_data(id, bytes) / m.consume(id, n) / m.open_channel(...) / m.reply_request(...)
 //
@@ -76,7 +76,11 @@ class connection_machine {
 
   explicit connection_machine(connection_config config = {}) : cfg_(config) {}
 
-  event process(byte_view payload);
+  // sequence: the transport sequence number the payload arrived with. A message number this
+  // layer does not know (51..79, the unassigned 83..89, 101..255) is answered with
+  // SSH_MSG_UNIMPLEMENTED quoting it (RFC 4253 §11.4), in order with the other replies, and the
+  // connection goes on; a late USERAUTH_REQUEST (50) is ignored (RFC 4252 §5.1).
+  event process(byte_view payload, std::uint32_t sequence = 0);
 
   // --- output ------------------------------------------------------------------------------
   bool has_output() const noexcept { return !out_.empty(); }

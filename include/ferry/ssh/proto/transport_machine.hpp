@@ -129,6 +129,12 @@ class transport_machine {
   const std::vector<extension>& peer_extensions() const noexcept { return peer_ext_; }
   const packet_counters& sent_counters() const noexcept { return sealer_.counters(); }
   const packet_counters& received_counters() const noexcept { return opener_.counters(); }
+  // The sequence number of the packet process() returned last (RFC 4253 §6.4).
+  std::uint32_t received_sequence() const noexcept { return opener_.sequence() - 1; }
+  // The sequence number the next packet we seal gets.
+  std::uint32_t next_sent_sequence() const noexcept { return sealer_.sequence(); }
+  // The sequence number the peer's last SSH_MSG_UNIMPLEMENTED quoted (none yet: nullopt).
+  std::optional<std::uint32_t> peer_unimplemented() const noexcept { return peer_unimplemented_; }
   role local_role() const noexcept { return cfg_.local; }
 
  private:
@@ -176,6 +182,7 @@ class transport_machine {
   bytes scratch_;
 
   packet_sealer sealer_;
+  std::optional<std::uint32_t> peer_unimplemented_;
   packet_opener opener_;
 
   // Key exchange state (RFC 4253 §7).
