@@ -118,6 +118,14 @@ error_code local_core::canonical(std::string_view p, std::string& out) const {
   return path::normalize(p, opts_.home, out);
 }
 
+error_code local_core::parent_of(std::string_view p, path::unique_fd& dir, std::string& name) const {
+  std::string c;
+  if (auto ec = canonical(p, c)) return ec;
+  error_code ec;
+  dir = path::open_parent(root_.get(), c, opts_.resolver, name, ec);
+  return ec;
+}
+
 error_code local_core::writable() const {
   return opts_.read_only ? make_error(errc_t::read_only_file_system) : error_code{};
 }
@@ -153,12 +161,9 @@ error_code local_core::stat(std::string_view p, attributes& out) {
 }
 
 error_code local_core::lstat(std::string_view p, attributes& out) {
-  std::string c;
-  if (auto ec = canonical(p, c)) return ec;
-  error_code ec;
+  path::unique_fd dir;
   std::string name;
-  auto dir = path::open_parent(root_.get(), c, opts_.resolver, name, ec);
-  if (ec) return ec;
+  if (auto ec = parent_of(p, dir, name)) return ec;
   struct stat st {};
   int r = name.empty() ? ::fstat(dir.get(), &st)
                        : ::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW);
@@ -297,12 +302,9 @@ error_code local_core::readdir(handle h, std::vector<dir_entry>& out) {
 
 error_code local_core::mkdir(std::string_view p, std::uint32_t perms) {
   if (auto ec = writable()) return ec;
-  std::string c;
-  if (auto ec = canonical(p, c)) return ec;
-  error_code ec;
+  path::unique_fd dir;
   std::string name;
-  auto dir = path::open_parent(root_.get(), c, opts_.resolver, name, ec);
-  if (ec) return ec;
+  if (auto ec = parent_of(p, dir, name)) return ec;
   if (name.empty()) return from_errno(EEXIST);
   auto m = static_cast<mode_t>(perms & mode::permission_mask & ~opts_.umask);
   if (::mkdirat(dir.get(), name.c_str(), m) != 0) return last_error();
@@ -311,12 +313,9 @@ error_code local_core::mkdir(std::string_view p, std::uint32_t perms) {
 
 error_code local_core::rmdir(std::string_view p) {
   if (auto ec = writable()) return ec;
-  std::string c;
-  if (auto ec = canonical(p, c)) return ec;
-  error_code ec;
+  path::unique_fd dir;
   std::string name;
-  auto dir = path::open_parent(root_.get(), c, opts_.resolver, name, ec);
-  if (ec) return ec;
+  if (auto ec = parent_of(p, dir, name)) return ec;
   if (name.empty()) return from_errno(EBUSY);  // the root itself
   if (::unlinkat(dir.get(), name.c_str(), AT_REMOVEDIR) != 0) return last_error();
   return {};
@@ -324,12 +323,9 @@ error_code local_core::rmdir(std::string_view p) {
 
 error_code local_core::remove(std::string_view p) {
   if (auto ec = writable()) return ec;
-  std::string c;
-  if (auto ec = canonical(p, c)) return ec;
-  error_code ec;
+  path::unique_fd dir;
   std::string name;
-  auto dir = path::open_parent(root_.get(), c, opts_.resolver, name, ec);
-  if (ec) return ec;
+  if (auto ec = parent_of(p, dir, name)) return ec;
   if (name.empty()) return from_errno(EISDIR);
   if (::unlinkat(dir.get(), name.c_str(), 0) != 0) return last_error();
   return {};
@@ -338,15 +334,8 @@ error_code local_core::remove(std::string_view p) {
 error_code local_core::two_parents(std::string_view from, std::string_view to,
                                    path::unique_fd& pf, std::string& nf, path::unique_fd& pt,
                                    std::string& nt) {
-  std::string cf;
-  std::string ct;
-  if (auto ec = canonical(from, cf)) return ec;
-  if (auto ec = canonical(to, ct)) return ec;
-  error_code ec;
-  pf = path::open_parent(root_.get(), cf, opts_.resolver, nf, ec);
-  if (ec) return ec;
-  pt = path::open_parent(root_.get(), ct, opts_.resolver, nt, ec);
-  if (ec) return ec;
+  if (auto ec = parent_of(from, pf, nf)) return ec;
+  if (auto ec = parent_of(to, pt, nt)) return ec;
   if (nf.empty() || nt.empty()) return from_errno(EBUSY);
   return {};
 }
@@ -385,24 +374,18 @@ error_code local_core::symlink(std::string_view target, std::string_view link_pa
   if (target.empty()) return from_errno(ENOENT);
   if (target.size() > limits::fs_max_path) return from_errno(ENAMETOOLONG);
   if (target.find('\0') != std::string_view::npos) return from_errno(EINVAL);
-  std::string c;
-  if (auto ec = canonical(link_path, c)) return ec;
-  error_code ec;
+  path::unique_fd dir;
   std::string name;
-  auto dir = path::open_parent(root_.get(), c, opts_.resolver, name, ec);
-  if (ec) return ec;
+  if (auto ec = parent_of(link_path, dir, name)) return ec;
   if (name.empty()) return from_errno(EEXIST);
   if (::symlinkat(std::string{target}.c_str(), dir.get(), name.c_str()) != 0) return last_error();
   return {};
 }
 
 error_code local_core::readlink(std::string_view p, std::string& out) {
-  std::string c;
-  if (auto ec = canonical(p, c)) return ec;
-  error_code ec;
+  path::unique_fd dir;
   std::string name;
-  auto dir = path::open_parent(root_.get(), c, opts_.resolver, name, ec);
-  if (ec) return ec;
+  if (auto ec = parent_of(p, dir, name)) return ec;
   if (name.empty()) return from_errno(EINVAL);
   char buf[limits::fs_max_path + 1];
   auto n = ::readlinkat(dir.get(), name.c_str(), buf, sizeof buf);

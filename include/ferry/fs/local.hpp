@@ -75,6 +75,9 @@ class local_core {
  private:
   error_code canonical(std::string_view p, std::string& out) const;
   error_code writable() const;
+  // The directory holding p (opened beneath the root) and the last component's name; an empty
+  // name means p is the root itself.
+  error_code parent_of(std::string_view p, path::unique_fd& dir, std::string& name) const;
   std::shared_ptr<entry> find(handle h) const;
   handle insert(std::shared_ptr<entry> e);
   error_code two_parents(std::string_view from, std::string_view to, path::unique_fd& pf,

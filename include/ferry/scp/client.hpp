@@ -41,6 +41,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <tuple>
 #include <vector>
 
 namespace ferry::scp {
@@ -75,6 +76,36 @@ inline std::string remote_command(direction dir, const client_options& o,
   return out;
 }
 
+namespace detail {
+
+using transfer_result = std::tuple<error_code, transfer_summary>;
+
+// Runs a transfer coroutine (body() returns an awaitable<transfer_result>) on ex and completes
+// token with void(error_code, transfer_summary). Shared by the legacy and the SFTP-mode client.
+template <class Executor, class Token, class Body>
+auto launch_transfer(Executor ex, Token&& token, Body body) {
+  return boost::asio::async_initiate<Token, void(error_code, transfer_summary)>(
+      [ex](auto handler, Body b) {
+        auto hex = boost::asio::get_associated_executor(handler, ex);
+        boost::asio::co_spawn(
+            ex, b(),
+            boost::asio::bind_executor(
+                hex, [h = std::move(handler)](std::exception_ptr e, transfer_result r) mutable {
+                  if (e) std::rethrow_exception(e);
+                  std::move(h)(std::get<0>(r), std::move(std::get<1>(r)));
+                }));
+      },
+      token, std::move(body));
+}
+
+// A transfer that went on past errors (skipped entries) reports partial.
+inline error_code transfer_outcome(error_code ec, const transfer_summary& sum) {
+  if (!ec && sum.errors != 0) return make_error_code(errc::partial);
+  return ec;
+}
+
+}  // namespace detail
+
 template <class Stream>
 class client {
  public:
@@ -107,27 +138,11 @@ class client {
   }
 
  private:
-  using result_type = std::tuple<error_code, transfer_summary>;
+  using result_type = detail::transfer_result;
 
   template <class Token, class Body>
   auto launch(Token&& token, Body body) {
-    return boost::asio::async_initiate<Token, void(error_code, transfer_summary)>(
-        [this](auto handler, Body b) {
-          auto ex = boost::asio::get_associated_executor(handler, s_.get_executor());
-          boost::asio::co_spawn(
-              s_.get_executor(), b(),
-              boost::asio::bind_executor(
-                  ex, [h = std::move(handler)](std::exception_ptr e, result_type r) mutable {
-                    if (e) std::rethrow_exception(e);
-                    std::move(h)(std::get<0>(r), std::move(std::get<1>(r)));
-                  }));
-        },
-        token, std::move(body));
-  }
-
-  static error_code outcome(error_code ec, const transfer_summary& sum) {
-    if (!ec && sum.errors != 0) return make_error_code(errc::partial);
-    return ec;
+    return detail::launch_transfer(s_.get_executor(), std::forward<Token>(token), std::move(body));
   }
 
   template <class Filesystem>
@@ -139,7 +154,7 @@ class client {
                                                 opts_.preserve, opts_.on_event, sum,
                                                 opts_.buffer_size};
     auto ec = co_await d.run();
-    co_return result_type{outcome(ec, sum), std::move(sum)};
+    co_return result_type{detail::transfer_outcome(ec, sum), std::move(sum)};
   }
 
   template <class Filesystem>
@@ -165,7 +180,7 @@ class client {
     detail::sink_driver<Stream, Filesystem> d{s_,           local, std::move(target), std::move(o),
                                               opts_.on_event, sum,  opts_.buffer_size};
     auto ec = co_await d.run();
-    co_return result_type{outcome(ec, sum), std::move(sum)};
+    co_return result_type{detail::transfer_outcome(ec, sum), std::move(sum)};
   }
 
   Stream& s_;

@@ -90,27 +90,11 @@ class sftp_mode_client {
   }
 
  private:
-  using result_type = std::tuple<error_code, transfer_summary>;
+  using result_type = detail::transfer_result;
 
   template <class Token, class Body>
   auto launch(Token&& token, Body body) {
-    return boost::asio::async_initiate<Token, void(error_code, transfer_summary)>(
-        [this](auto handler, Body b) {
-          auto ex = boost::asio::get_associated_executor(handler, c_.get_executor());
-          boost::asio::co_spawn(
-              c_.get_executor(), b(),
-              boost::asio::bind_executor(
-                  ex, [h = std::move(handler)](std::exception_ptr e, result_type r) mutable {
-                    if (e) std::rethrow_exception(e);
-                    std::move(h)(std::get<0>(r), std::move(std::get<1>(r)));
-                  }));
-        },
-        token, std::move(body));
-  }
-
-  static error_code outcome(error_code ec, const transfer_summary& sum) {
-    if (!ec && sum.errors != 0) return make_error_code(errc::partial);
-    return ec;
+    return detail::launch_transfer(c_.get_executor(), std::forward<Token>(token), std::move(body));
   }
 
   template <class Filesystem>
@@ -126,7 +110,7 @@ class sftp_mode_client {
     if (auto sec = c_.session_error()) co_return result_type{sec, std::move(sum)};
     auto d = driver(local, sum);
     auto ec = co_await d.upload(std::move(paths), std::move(target));
-    co_return result_type{outcome(ec, sum), std::move(sum)};
+    co_return result_type{detail::transfer_outcome(ec, sum), std::move(sum)};
   }
 
   template <class Filesystem>
@@ -136,7 +120,7 @@ class sftp_mode_client {
     if (auto sec = c_.session_error()) co_return result_type{sec, std::move(sum)};
     auto d = driver(local, sum);
     auto ec = co_await d.download(std::move(paths), std::move(target));
-    co_return result_type{outcome(ec, sum), std::move(sum)};
+    co_return result_type{detail::transfer_outcome(ec, sum), std::move(sum)};
   }
 
   sftp_client_type& c_;

@@ -246,6 +246,69 @@ class sftp_mode_driver {
     co_return ec;
   }
 
+  enum class direction { upload, download };
+
+  // One round's read from the source: the local file for an upload, the remote one for a
+  // download; and the write to the target.
+  awaitable<std::tuple<error_code, std::size_t>> read_source(direction d, fs::handle h, remote_file& f,
+                                                             std::uint64_t offset,
+                                                             mutable_byte_view buf) {
+    if (d == direction::upload) co_return co_await read_local(h, offset, buf);
+    co_return co_await read_remote(f, offset, buf);
+  }
+  awaitable<error_code> write_target(direction d, fs::handle h, remote_file& f,
+                                     std::uint64_t offset, byte_view data) {
+    if (d == direction::upload) co_return co_await write_remote(f, offset, data);
+    co_return co_await write_local(h, offset, data);
+  }
+
+  // Copies the whole source to the target in chunk_-sized rounds from two buffers: each full
+  // round is written while the next is read. Progress events name `name` against `size`.
+  // The copy stops at the first read or write error.
+  struct copy_result {
+    error_code read_ec, write_ec;
+    std::uint64_t copied = 0;
+  };
+  awaitable<copy_result> copy_rounds(direction d, fs::handle h, remote_file& f,
+                                                           const std::string& name,
+                                                           std::uint64_t size) {
+    auto ex = c_.get_executor();
+    std::uint64_t off = 0;
+    error_code read_ec, write_ec;
+    int cur = 0;
+    mutable_byte_view first{buf_[0].data(), chunk_};
+    auto [fec, n] = co_await read_source(d, h, f, 0, first);
+    read_ec = fec;
+    while (!read_ec && n != 0) {
+      byte_view data{buf_[cur].data(), n};
+      std::size_t next_n = 0;
+      if (n == chunk_) {
+        mutable_byte_view next_buf{buf_[cur ^ 1].data(), chunk_};
+        auto w = boost::asio::co_spawn(ex, write_target(d, h, f, off, data), boost::asio::deferred);
+        auto r = boost::asio::co_spawn(ex, read_source(d, h, f, off + n, next_buf),
+                                       boost::asio::deferred);
+        auto group = boost::asio::experimental::make_parallel_group(std::move(w), std::move(r));
+        // (No structured binding: the result holds a std::array, see sink_driver.hpp.)
+        auto res = co_await group.async_wait(boost::asio::experimental::wait_for_all(),
+                                             boost::asio::use_awaitable);
+        if (std::get<1>(res)) std::rethrow_exception(std::get<1>(res));
+        if (std::get<3>(res)) std::rethrow_exception(std::get<3>(res));
+        write_ec = std::get<2>(res);
+        read_ec = std::get<0>(std::get<4>(res));
+        next_n = std::get<1>(std::get<4>(res));
+      } else {
+        write_ec = co_await write_target(d, h, f, off, data);
+      }
+      if (write_ec) break;
+      off += n;
+      sum_.bytes += n;
+      emit(event::kind::progress, name, off, size);
+      n = next_n;
+      cur ^= 1;
+    }
+    co_return copy_result{read_ec, write_ec, off};
+  }
+
   void ensure_buffers(std::size_t block) {
     chunk_ = std::max(bs_, 4 * block);
     if (buf_[0].size() < chunk_) {
@@ -274,42 +337,7 @@ class sftp_mode_driver {
     }
     ensure_buffers(c_.write_block());
     emit(event::kind::file_begin, src, 0, st.size);
-    auto ex = c_.get_executor();
-    std::uint64_t off = 0;
-    error_code read_ec, write_ec;
-    int cur = 0;
-    mutable_byte_view first{buf_[0].data(), chunk_};
-    auto [fec, n] = co_await read_local(h, 0, first);
-    read_ec = fec;
-    while (!read_ec && n != 0) {
-      byte_view data{buf_[cur].data(), n};
-      std::size_t next_n = 0;
-      if (n == chunk_) {
-        mutable_byte_view next_buf{buf_[cur ^ 1].data(), chunk_};
-        // Send this round while the next is read.
-        auto w = boost::asio::co_spawn(ex, write_remote(f, off, data), boost::asio::deferred);
-        auto r = boost::asio::co_spawn(
-            ex, read_local(h, off + n, next_buf),
-            boost::asio::deferred);
-        auto group = boost::asio::experimental::make_parallel_group(std::move(w), std::move(r));
-        // (No structured binding: the result holds a std::array, see sink_driver.hpp.)
-        auto res = co_await group.async_wait(boost::asio::experimental::wait_for_all(),
-                                             boost::asio::use_awaitable);
-        if (std::get<1>(res)) std::rethrow_exception(std::get<1>(res));
-        if (std::get<3>(res)) std::rethrow_exception(std::get<3>(res));
-        write_ec = std::get<2>(res);
-        read_ec = std::get<0>(std::get<4>(res));
-        next_n = std::get<1>(std::get<4>(res));
-      } else {
-        write_ec = co_await write_remote(f, off, data);
-      }
-      if (write_ec) break;
-      off += n;
-      sum_.bytes += n;
-      emit(event::kind::progress, src, off, st.size);
-      n = next_n;
-      cur ^= 1;
-    }
+    auto [read_ec, write_ec, off] = co_await copy_rounds(direction::upload, h, f, src, st.size);
     auto [lcec] = co_await fs_.async_close(h, nothrow);
     (void)lcec;
     error_code ec;
@@ -535,41 +563,7 @@ class sftp_mode_driver {
     std::uint64_t size = known.size.value_or(0);
     ensure_buffers(c_.read_block());
     emit(event::kind::file_begin, dst, 0, size);
-    auto ex = c_.get_executor();
-    std::uint64_t off = 0;
-    error_code read_ec, write_ec;
-    int cur = 0;
-    mutable_byte_view first{buf_[0].data(), chunk_};
-    auto [fec, n] = co_await read_remote(f, 0, first);
-    read_ec = fec;
-    while (!read_ec && n != 0) {
-      byte_view data{buf_[cur].data(), n};
-      std::size_t next_n = 0;
-      if (n == chunk_) {
-        mutable_byte_view next_buf{buf_[cur ^ 1].data(), chunk_};
-        // Write this round while the next is fetched.
-        auto w = boost::asio::co_spawn(ex, write_local(h, off, data), boost::asio::deferred);
-        auto r = boost::asio::co_spawn(
-            ex, read_remote(f, off + n, next_buf),
-            boost::asio::deferred);
-        auto group = boost::asio::experimental::make_parallel_group(std::move(w), std::move(r));
-        auto res = co_await group.async_wait(boost::asio::experimental::wait_for_all(),
-                                             boost::asio::use_awaitable);
-        if (std::get<1>(res)) std::rethrow_exception(std::get<1>(res));
-        if (std::get<3>(res)) std::rethrow_exception(std::get<3>(res));
-        write_ec = std::get<2>(res);
-        read_ec = std::get<0>(std::get<4>(res));
-        next_n = std::get<1>(std::get<4>(res));
-      } else {
-        write_ec = co_await write_local(h, off, data);
-      }
-      if (write_ec) break;
-      off += n;
-      sum_.bytes += n;
-      emit(event::kind::progress, dst, off, size);
-      n = next_n;
-      cur ^= 1;
-    }
+    auto [read_ec, write_ec, off] = co_await copy_rounds(direction::download, h, f, dst, size);
     error_code ec;
     std::string what;
     if (write_ec) {
