@@ -2,6 +2,7 @@
 // reach the filesystem in parallel), while requests whose ranges overlap keep their order: a
 // later WRITE of the same bytes lands after an earlier one, a READ sees the WRITEs before it, and
 // a handle opened for appending writes one block at a time. Replies stay in request order.
+#include "delayed_filesystem.hpp"
 #include "harness.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -16,68 +17,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-// What the filesystem saw: how many writes were in progress at once, the order they completed in.
-struct write_stats {
-  int active = 0;
-  int most_active = 0;
-  std::vector<std::uint64_t> completed;
-};
-
-// The memory filesystem with each write held back by a delay chosen from its offset. The server
-// keeps a copy of it: the counts live in a shared write_stats.
-class delayed_writes {
- public:
-  using delay_fn = std::function<std::chrono::milliseconds(std::uint64_t offset)>;
-  delayed_writes(fs::memory_filesystem inner, delay_fn delay)
-      : inner_(std::move(inner)), delay_(std::move(delay)) {}
-  auto get_executor() { return inner_.get_executor(); }
-
-  template <class Token>
-  auto async_write_at(fs::handle h, std::uint64_t offset, byte_view data, Token&& token) {
-    return asio::async_initiate<Token, void(error_code, std::size_t)>(
-        [this, h, offset, data](auto handler) {
-          auto st = stats;
-          ++st->active;
-          st->most_active = std::max(st->most_active, st->active);
-          auto timer = std::make_shared<asio::steady_timer>(inner_.get_executor(), delay_(offset));
-          timer->async_wait([this, st, timer, h, offset, data, handler = std::move(handler)](error_code) mutable {
-            inner_.async_write_at(h, offset, data,
-                                  [st, offset, handler = std::move(handler)](error_code ec, std::size_t n) mutable {
-                                    --st->active;
-                                    st->completed.push_back(offset);
-                                    std::move(handler)(ec, n);
-                                  });
-          });
-        },
-        token);
-  }
-
-#define FERRY_FORWARD(name)                    \
-  template <class... A>                        \
-  auto name(A&&... a) {                        \
-    return inner_.name(std::forward<A>(a)...); \
-  }
-  FERRY_FORWARD(async_stat)
-  FERRY_FORWARD(async_open)
-  FERRY_FORWARD(async_read_at)
-  FERRY_FORWARD(async_close)
-  FERRY_FORWARD(async_opendir)
-  FERRY_FORWARD(async_readdir)
-  FERRY_FORWARD(async_mkdir)
-  FERRY_FORWARD(async_rmdir)
-  FERRY_FORWARD(async_remove)
-  FERRY_FORWARD(async_rename)
-  FERRY_FORWARD(async_realpath)
-#undef FERRY_FORWARD
-
-  std::shared_ptr<write_stats> stats = std::make_shared<write_stats>();
-
- private:
-  fs::memory_filesystem inner_;
-  delay_fn delay_;
-};
-static_assert(fs::filesystem<delayed_writes>);
-
 std::string block_of(char c, std::size_t n) { return std::string(n, c); }
 
 TEST(sftp_server, writes_of_one_handle_run_at_once_and_replies_keep_request_order) {
@@ -85,7 +24,7 @@ TEST(sftp_server, writes_of_one_handle_run_at_once_and_replies_keep_request_orde
   auto memory = fs::make_memory_filesystem(ioc.get_executor(), {});
   constexpr std::size_t block = 4096, blocks = 16;
   // Earlier blocks take longer: run one after another they would complete in offset order.
-  delayed_writes files{memory, [](std::uint64_t off) {
+  delayed_filesystem files{memory, {}, [](std::uint64_t off) {
                          return std::chrono::milliseconds{5 + 3 * std::int64_t(blocks - off / block)};
                        }};
   std::string content;
@@ -126,7 +65,7 @@ TEST(sftp_server, overlapping_writes_and_reads_of_one_handle_keep_their_order) {
   asio::io_context ioc;
   auto memory = fs::make_memory_filesystem(ioc.get_executor(), {});
   // The first write is the slowest: anything that overtook it would be overwritten by it.
-  delayed_writes files{memory, [](std::uint64_t off) {
+  delayed_filesystem files{memory, {}, [](std::uint64_t off) {
                          return std::chrono::milliseconds{off == 0 ? 60 : 1};
                        }};
   sftp::server_options opts;
@@ -171,7 +110,7 @@ TEST(sftp_server, overlapping_writes_and_reads_of_one_handle_keep_their_order) {
 TEST(sftp_server, writes_to_a_handle_opened_for_appending_run_one_at_a_time) {
   asio::io_context ioc;
   auto memory = fs::make_memory_filesystem(ioc.get_executor(), {});
-  delayed_writes files{memory, [](std::uint64_t off) {
+  delayed_filesystem files{memory, {}, [](std::uint64_t off) {
                          return std::chrono::milliseconds{off == 0 ? 30 : 1};
                        }};
   auto result = serve_one(ioc, files, {}, [&](client& c) -> asio::awaitable<void> {
@@ -199,7 +138,7 @@ TEST(sftp_server, by_default_writes_of_one_handle_run_one_at_a_time_in_order) {
   auto memory = fs::make_memory_filesystem(ioc.get_executor(), {});
   constexpr std::size_t block = 4096, blocks = 8;
   // Earlier blocks take longer: run at once, later ones would finish first.
-  delayed_writes files{memory, [](std::uint64_t off) {
+  delayed_filesystem files{memory, {}, [](std::uint64_t off) {
                          return std::chrono::milliseconds{2 + 3 * std::int64_t(blocks - off / block)};
                        }};
   std::string content;

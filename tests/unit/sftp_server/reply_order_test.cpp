@@ -1,6 +1,7 @@
 // Replies leave in the order their requests arrived, even when the filesystem finishes them in
 // another order: OpenSSH's clients rely on it (scp's SFTP mode truncated downloads at the first
 // reordered READ reply from a server that answered in completion order).
+#include "delayed_filesystem.hpp"
 #include "harness.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -13,53 +14,16 @@ namespace asio = boost::asio;
 
 namespace {
 
-// The memory filesystem, with each read held back longer the earlier its offset: left alone,
-// the reads of a pipelined download complete last-first.
-class reversed_reads {
- public:
-  explicit reversed_reads(fs::memory_filesystem inner) : inner_(std::move(inner)) {}
-  auto get_executor() { return inner_.get_executor(); }
-
-  template <class Token>
-  auto async_read_at(fs::handle h, std::uint64_t offset, mutable_byte_view out, Token&& token) {
-    return asio::async_initiate<Token, void(error_code, std::size_t)>(
-        [this, h, offset, out](auto handler) {
-          auto delay = std::chrono::milliseconds{offset < 64 * 1024 ? 40 - std::int64_t(offset / 2048) : 0};
-          auto timer = std::make_shared<asio::steady_timer>(inner_.get_executor(), delay);
-          timer->async_wait([this, timer, h, offset, out, handler = std::move(handler)](error_code) mutable {
-            inner_.async_read_at(h, offset, out, std::move(handler));
-          });
-        },
-        token);
-  }
-
-#define FERRY_FORWARD(name)                                 \
-  template <class... A>                                     \
-  auto name(A&&... a) {                                     \
-    return inner_.name(std::forward<A>(a)...);              \
-  }
-  FERRY_FORWARD(async_stat)
-  FERRY_FORWARD(async_open)
-  FERRY_FORWARD(async_write_at)
-  FERRY_FORWARD(async_close)
-  FERRY_FORWARD(async_opendir)
-  FERRY_FORWARD(async_readdir)
-  FERRY_FORWARD(async_mkdir)
-  FERRY_FORWARD(async_rmdir)
-  FERRY_FORWARD(async_remove)
-  FERRY_FORWARD(async_rename)
-  FERRY_FORWARD(async_realpath)
-#undef FERRY_FORWARD
-
- private:
-  fs::memory_filesystem inner_;
-};
-static_assert(fs::filesystem<reversed_reads>);
+// Each read held back longer the earlier its offset: left alone, the reads of a pipelined
+// download complete last-first.
+std::chrono::milliseconds reversed(std::uint64_t offset) {
+  return std::chrono::milliseconds{offset < 64 * 1024 ? 40 - std::int64_t(offset / 2048) : 0};
+}
 
 TEST(sftp_server, replies_keep_request_order_when_reads_finish_out_of_order) {
   asio::io_context ioc;
   auto memory = fs::make_memory_filesystem(ioc.get_executor(), {});
-  reversed_reads files{memory};
+  delayed_filesystem files{memory, reversed, {}};
   std::string content(32 * 2048, '\0');
   for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i / 2048 + 'A');
   std::vector<std::tuple<std::string, std::uint64_t, std::uint64_t, bool>> transfers;
