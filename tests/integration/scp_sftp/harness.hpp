@@ -8,6 +8,7 @@
 #include <ferry/scp/sftp_mode.hpp>
 #include <ferry/sftp/server.hpp>
 
+#include <memory>
 #include <optional>
 
 namespace ferry::test_scp_sftp {
@@ -26,9 +27,11 @@ struct session {
     auto [a, b] = test::make_stream_pair(ioc.get_executor());
     server_end.emplace(std::move(b));
     client.emplace(std::move(a));
-    server.async_run(*server_end, [this](error_code ec) {
-      server_ec = ec;
-      server_done = true;
+    // The run ends after the test body (when the client's end closes) and so after this session:
+    // its outcome goes to a state the handler shares.
+    server.async_run(*server_end, [r = server_run](error_code ec) {
+      r->ec = ec;
+      r->done = true;
     });
   }
 
@@ -39,8 +42,11 @@ struct session {
   sftp::server<fs::memory_filesystem> server;
   std::optional<test::stream> server_end;
   std::optional<sftp_client> client;
-  error_code server_ec;
-  bool server_done = false;
+  struct run_outcome {
+    error_code ec;
+    bool done = false;
+  };
+  std::shared_ptr<run_outcome> server_run = std::make_shared<run_outcome>();
 };
 
 // Every event of a transfer, as text ("begin /a 3", "end /a 3", "dir /d", "warn ...").

@@ -8,6 +8,8 @@
 #include <boost/asio/detached.hpp>
 #include <gtest/gtest.h>
 
+#include <memory>
+
 using namespace ferry;
 using namespace ferry::test_scp_sftp;
 using ferry::test_sftp_client::memory_store;
@@ -36,11 +38,14 @@ struct hostile {
   explicit hostile(asio::io_context& ioc) : local(fs::make_memory_filesystem(ioc.get_executor())) {
     auto [a, b] = test::make_stream_pair(ioc.get_executor());
     client.emplace(std::move(a));
-    server.emplace(scripted_server{std::move(b), {}, {}});
+    server = std::make_shared<scripted_server>(scripted_server{std::move(b), {}, {}});
     for (auto* name : {"/d/ok", "/d/../evil", "/d/a/b", "/d/", "/abs", "/d//abs"})
       store.files[name] = bytes{'x', 'y'};
     server->on_request = [this](const proto::request& r, bytes& out) { answer(r, out); };
-    asio::co_spawn(ioc, server->run(), asio::detached);
+    // The server sees the client's end close after the test body, when this object is gone: its
+    // coroutine keeps the server alive (the script is not called again by then).
+    asio::co_spawn(
+        ioc, [s = server]() { return s->run(); }, asio::detached);
   }
 
   void answer(const proto::request& r, bytes& out) {
@@ -79,7 +84,7 @@ struct hostile {
   memory_store store;
   int listed = 0;
   std::optional<sftp_client> client;
-  std::optional<scripted_server> server;
+  std::shared_ptr<scripted_server> server;
 };
 
 // Every path in the local filesystem, depth first.
