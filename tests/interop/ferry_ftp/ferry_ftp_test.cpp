@@ -7,6 +7,7 @@
 // The program is found next to the test: <build>/examples/ferry-ftp, or $FERRY_FTP.
 #include "../../integration/ftp_server_harness.hpp"
 #include "../ftp_servers.hpp"
+#include "support/programs.hpp"
 
 #include <ferry/test/random.hpp>
 
@@ -23,12 +24,7 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-std::string program() {
-  if (const char* env = std::getenv("FERRY_FTP")) return env;
-  std::error_code ec;
-  auto exe = stdfs::read_symlink("/proc/self/exe", ec);
-  return (exe.parent_path().parent_path() / "examples" / "ferry-ftp").string();
-}
+std::string program() { return ferry_test_support::built_program("ferry-ftp", "FERRY_FTP"); }
 
 std::string payload(std::size_t n, std::uint64_t seed) {
   test::fixed_random rng{seed};

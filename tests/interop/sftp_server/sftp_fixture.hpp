@@ -5,6 +5,7 @@
 
 #include "interop/sshd_fixture.hpp"
 #include "support/process.hpp"
+#include "support/programs.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,39 +31,13 @@ using ferry_test_support::write_file;
 
 // $FERRY_SFTP_SERVER, else the program built beside this test (build/examples/ferry-sftp-server).
 inline std::string server_program() {
-  if (const char* env = std::getenv("FERRY_SFTP_SERVER")) return env;
-  std::error_code ec;
-  auto self = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    auto p = self.parent_path().parent_path() / "examples" / "ferry-sftp-server";
-    if (fs::exists(p)) return p.string();
-  }
-  throw std::runtime_error("ferry-sftp-server not found (build it, or set FERRY_SFTP_SERVER)");
+  return ferry_test_support::built_program("ferry-sftp-server", "FERRY_SFTP_SERVER");
 }
 
-inline std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
-  }
-  return out + "'";
-}
+inline std::string quote(const std::string& s) { return ferry_test_support::shell_quote(s); }
 
-struct run_result {
-  int status = -1;
-  std::string output;
-};
-
-// Runs a shell command line in dir with its output captured.
-inline run_result run_shell(const fs::path& dir, const std::string& command,
-                            std::chrono::seconds timeout = std::chrono::seconds{120}) {
-  temp_dir logs{"ferry-sftp-log-"};
-  auto log = logs / "out.log";
-  process p{{"/bin/sh", "-c", "cd " + quote(dir.string()) + " && " + command}, log};
-  int status = p.wait(timeout);
-  return {status, read_file(log)};
-}
+using run_result = ferry_test_support::shell_result;
+using ferry_test_support::run_shell;
 
 // `sftp -b batch -D "ferry-sftp-server args"` run in dir (the server's start directory is dir too).
 inline run_result sftp_direct(const fs::path& dir, const std::string& batch,
