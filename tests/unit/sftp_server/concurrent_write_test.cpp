@@ -19,16 +19,29 @@ namespace {
 
 std::string block_of(char c, std::size_t n) { return std::string(n, c); }
 
+// `blocks` blocks of `block` bytes, each filled with its own letter from `first` on.
+std::string lettered_blocks(char first, std::size_t block, std::size_t blocks) {
+  std::string content;
+  for (std::size_t i = 0; i < blocks; ++i) content += block_of(static_cast<char>(first + i), block);
+  return content;
+}
+
+// Writes held back longer the earlier their block: base_ms plus 3 ms per block still to come.
+// Run one after another they complete in offset order; run at once, later ones finish first.
+delayed_filesystem earlier_blocks_slower(fs::memory_filesystem memory, std::size_t block,
+                                         std::size_t blocks, std::int64_t base_ms) {
+  return delayed_filesystem{memory, {}, [=](std::uint64_t off) {
+                              return std::chrono::milliseconds{
+                                  base_ms + 3 * std::int64_t(blocks - off / block)};
+                            }};
+}
+
 TEST(sftp_server, writes_of_one_handle_run_at_once_and_replies_keep_request_order) {
   asio::io_context ioc;
   auto memory = fs::make_memory_filesystem(ioc.get_executor(), {});
   constexpr std::size_t block = 4096, blocks = 16;
-  // Earlier blocks take longer: run one after another they would complete in offset order.
-  delayed_filesystem files{memory, {}, [](std::uint64_t off) {
-                         return std::chrono::milliseconds{5 + 3 * std::int64_t(blocks - off / block)};
-                       }};
-  std::string content;
-  for (std::size_t i = 0; i < blocks; ++i) content += block_of(static_cast<char>('a' + i), block);
+  auto files = earlier_blocks_slower(memory, block, blocks, 5);
+  const std::string content = lettered_blocks('a', block, blocks);
   sftp::server_options opts;
   opts.concurrent_writes = true;
   auto result = serve_one(ioc, files, opts, [&](client& c) -> asio::awaitable<void> {
@@ -137,12 +150,8 @@ TEST(sftp_server, by_default_writes_of_one_handle_run_one_at_a_time_in_order) {
   asio::io_context ioc;
   auto memory = fs::make_memory_filesystem(ioc.get_executor(), {});
   constexpr std::size_t block = 4096, blocks = 8;
-  // Earlier blocks take longer: run at once, later ones would finish first.
-  delayed_filesystem files{memory, {}, [](std::uint64_t off) {
-                         return std::chrono::milliseconds{2 + 3 * std::int64_t(blocks - off / block)};
-                       }};
-  std::string content;
-  for (std::size_t i = 0; i < blocks; ++i) content += block_of(static_cast<char>('k' + i), block);
+  auto files = earlier_blocks_slower(memory, block, blocks, 2);
+  const std::string content = lettered_blocks('k', block, blocks);
   auto result = serve_one(ioc, files, {}, [&](client& c) -> asio::awaitable<void> {
     auto h = co_await c.open("/f", open_flags::write | open_flags::creat | open_flags::read);
     for (std::size_t i = 0; i < blocks; ++i) {
