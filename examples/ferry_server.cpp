@@ -2,19 +2,23 @@
 //
 //   ferry-server [--root DIR] [--state-dir DIR] [--listen ADDR] [--ssh-port N] [--ftp-port N]
 //                [--ftps-port N] [--user NAME[:PASSWORD]]... [--users-file FILE]
-//                [--authorized-keys FILE] [--read-only] [--allow-exec] [--threads N] [-v|-q]
+//                [--authorized-keys FILE] [--anonymous DIR [--anonymous-uploads]] [--read-only]
+//                [--allow-exec] [--threads N] [-v|-q]
 //
 // Defaults: ./ferry-root on 127.0.0.1, SSH on 2222, FTP on 2121 (with AUTH TLS), implicit FTPS
 // off; ./ferry-state holds the host keys and the TLS certificate, made on first run. With no user
 // given, a user "ferry" gets a random password, printed once. Port 0 turns a protocol off. Every
 // user is jailed in the root (or their own root and home from the users file; see
 // auth/static_users.hpp for its format). Keys in --authorized-keys may log in as any user named
-// with --user. SIGINT/SIGTERM stop accepting, let running transfers finish for a grace period,
+// with --user. --anonymous DIR lets "anonymous" and "ftp" log in over FTP with any password,
+// jailed in DIR (a directory inside the root), read-only unless --anonymous-uploads lets them
+// store files and make directories (see auth/anonymous.hpp). SIGINT/SIGTERM stop accepting, let running transfers finish for a grace period,
 // then end; a second signal ends at once.
 #include "server/logging.hpp"
 #include "server/ssh_service.hpp"
 #include "server/state.hpp"
 
+#include <ferry/auth/anonymous.hpp>
 #include <ferry/auth/authorized_keys.hpp>
 #include <ferry/auth/composite.hpp>
 #include <ferry/auth/shared.hpp>
@@ -32,6 +36,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -49,6 +54,8 @@ struct config {
   int ssh_port = 2222, ftp_port = 2121, ftps_port = 0;
   std::vector<std::string> users;  // NAME[:PASSWORD]
   std::string users_file, authorized_keys;
+  std::string anonymous_root;  // empty: no anonymous FTP
+  bool anonymous_uploads = false;
   bool read_only = false, allow_exec = false;
   int threads = 0;  // 0: hardware concurrency
   int verbosity = 1;
@@ -59,7 +66,8 @@ int usage(int status) {
   (status ? std::cerr : std::cout)
       << "usage: ferry-server [--root DIR] [--state-dir DIR] [--listen ADDR] [--ssh-port N]\n"
          "                    [--ftp-port N] [--ftps-port N] [--user NAME[:PASSWORD]]...\n"
-         "                    [--users-file FILE] [--authorized-keys FILE] [--read-only]\n"
+         "                    [--users-file FILE] [--authorized-keys FILE]\n"
+         "                    [--anonymous DIR [--anonymous-uploads]] [--read-only]\n"
          "                    [--allow-exec] [--threads N] [--grace SECONDS] [-v|-q]\n";
   return status;
 }
@@ -87,6 +95,8 @@ int parse_args(int argc, char** argv, config& c) {
     else if (a == "-q") c.verbosity = 0;
     else if (a == "--read-only") c.read_only = true;
     else if (a == "--allow-exec") c.allow_exec = true;
+    else if (a == "--anonymous-uploads") c.anonymous_uploads = true;
+    else if (a == "--anonymous" && value(v)) c.anonymous_root = v;
     else if (a == "--root" && value(v)) c.root = v;
     else if (a == "--state-dir" && value(v)) c.state_dir = v;
     else if (a == "--listen" && value(v)) c.listen = v;
@@ -128,7 +138,19 @@ std::string read_text(const std::string& path, bool& ok) {
 
 constexpr crypto::scrypt_params password_cost{.ln = 14, .r = 8, .p = 1};
 
-using users_type = auth::composite<auth::static_users, auth::authorized_keys_authenticator>;
+// Anonymous FTP, when --anonymous was given.
+struct optional_anonymous {
+  std::optional<auth::anonymous> on;
+  auth::method_set methods(const auth::request& r) const {
+    return on ? on->methods(r) : auth::method_set{};
+  }
+  auth::result check_password(const auth::request& r, byte_view password) const {
+    return on ? on->check_password(r, password) : std::nullopt;
+  }
+};
+
+using users_type =
+    auth::composite<auth::static_users, auth::authorized_keys_authenticator, optional_anonymous>;
 
 }  // namespace
 
@@ -209,7 +231,26 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  auto users = auth::make_shared_authenticator(users_type{std::move(passwords), std::move(keys)});
+  optional_anonymous anonymous;
+  if (!cfg.anonymous_root.empty()) {
+    std::string where = cfg.anonymous_root.front() == '/' ? cfg.anonymous_root : "/" + cfg.anonymous_root;
+    auto dir = std::filesystem::path(cfg.root) / where.substr(1);
+    if (!std::filesystem::is_directory(dir, sec)) {
+      std::cerr << "ferry-server: --anonymous " << cfg.anonymous_root << ": not a directory in "
+                << cfg.root << "\n";
+      return 1;
+    }
+    for (const auto& spec : cfg.users) {
+      if (auth::anonymous::is_anonymous(spec.substr(0, spec.find(':')))) {
+        std::cerr << "ferry-server: --anonymous: user " << spec.substr(0, spec.find(':'))
+                  << " would be anonymous\n";
+        return 1;
+      }
+    }
+    anonymous.on.emplace(auth::anonymous::options{.root = where, .uploads = cfg.anonymous_uploads});
+  }
+  auto users = auth::make_shared_authenticator(
+      users_type{std::move(passwords), std::move(keys), std::move(anonymous)});
 
   // --- FTP / FTPS ---------------------------------------------------------------------------
   std::unique_ptr<asio::ssl::context> tls;
@@ -266,6 +307,9 @@ int main(int argc, char** argv) {
   if (ftp_server && cfg.ftps_port != 0)
     std::printf("  FTPS %s:%u  (implicit TLS)\n", cfg.listen.c_str(),
                 unsigned(ftp_server->implicit_endpoint().port()));
+  if (ftp_server && !cfg.anonymous_root.empty())
+    std::printf("  anonymous FTP in %s%s\n", cfg.anonymous_root.c_str(),
+                cfg.anonymous_uploads && !cfg.read_only ? " (uploads allowed)" : " (read-only)");
   if (!generated_password.empty())
     std::printf("  user ferry, password %s  (generated; shown once)\n", generated_password.c_str());
   std::printf("connect with:\n");

@@ -158,6 +158,67 @@ TEST(FerryServer, CurlMovesFilesOverFtpAndExplicitFtps) {
   EXPECT_NE(s.log().find("ftp login user=alice"), std::string::npos) << s.log();
 }
 
+TEST(FerryServer, AnonymousFtpIsJailedInItsDirectoryAndReadOnlyUnlessUploadsAreAllowed) {
+  server_fixture s{{"--anonymous", "/"}};
+  write_file(s.root() / "public.txt", "for everyone\n");
+  write_file(s.client() / "up.bin", make_data(100000, 12));
+  std::string base = "ftp://127.0.0.1:" + std::to_string(s.ftp_port()) + "/";
+  // Any password; both names.
+  auto get = run_shell(s.client(), "curl -sS -u anonymous:guest@example.org -o a.txt " + base + "public.txt 2>&1 && "
+                                   "curl -sS -u ftp: -o b.txt " + base + "public.txt 2>&1");
+  ASSERT_EQ(get.status, 0) << get.output << s.log();
+  EXPECT_EQ(read_file(s.client() / "a.txt"), "for everyone\n");
+  EXPECT_EQ(read_file(s.client() / "b.txt"), "for everyone\n");
+  auto put = run_shell(s.client(), "curl -sS -u anonymous:x -T up.bin " + base + "up.bin 2>&1");
+  EXPECT_NE(put.status, 0) << put.output;
+  EXPECT_FALSE(std::filesystem::exists(s.root() / "up.bin"));
+  // Not an SSH user.
+  auto ssh = run_shell(s.client(), "sshpass -p x scp -q -P " + std::to_string(s.ssh_port()) +
+                                       " -F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+                                       " -o PubkeyAuthentication=no anonymous@127.0.0.1:public.txt c.txt 2>&1");
+  EXPECT_NE(ssh.status, 0) << ssh.output;
+  EXPECT_FALSE(std::filesystem::exists(s.client() / "c.txt"));
+
+  std::filesystem::create_directories(s.root() / "pub");
+  write_file(s.root() / "secret", "members only\n");
+  s.restart({"--anonymous", "pub", "--anonymous-uploads"});
+  put = run_shell(s.client(), "curl -sS -u anonymous:x -T up.bin " + base + "up.bin 2>&1 && "
+                              "curl -sS -u anonymous:x -o back.bin " + base + "up.bin 2>&1");
+  ASSERT_EQ(put.status, 0) << put.output << s.log();
+  EXPECT_EQ(read_file(s.root() / "pub" / "up.bin"), read_file(s.client() / "up.bin"));
+  EXPECT_EQ(read_file(s.client() / "back.bin"), read_file(s.client() / "up.bin"));
+  // The jail: ".." from the anonymous root stays in it.
+  auto escape = run_shell(s.client(), "curl -sS --path-as-is -u anonymous:x -o leak.txt " + base + "../secret 2>&1");
+  EXPECT_NE(escape.status, 0) << escape.output;
+  EXPECT_FALSE(std::filesystem::exists(s.client() / "leak.txt"));
+  // No removal, no rename.
+  auto remove = run_shell(s.client(), "curl -sS -u anonymous:x -Q 'DELE up.bin' " + base + " 2>&1");
+  EXPECT_NE(remove.status, 0) << remove.output;
+  auto rename = run_shell(s.client(), "curl -sS -u anonymous:x -Q 'RNFR up.bin' -Q 'RNTO moved.bin' " + base + " 2>&1");
+  EXPECT_NE(rename.status, 0) << rename.output;
+  EXPECT_TRUE(std::filesystem::exists(s.root() / "pub" / "up.bin"));
+  EXPECT_FALSE(std::filesystem::exists(s.root() / "pub" / "moved.bin"));
+  // Real users still log in with their own rights.
+  auto alice = run_shell(s.client(), "curl -sS -u alice:pw-alice -o s.txt " + base + "secret 2>&1");
+  ASSERT_EQ(alice.status, 0) << alice.output;
+  EXPECT_EQ(read_file(s.client() / "s.txt"), "members only\n");
+  EXPECT_NE(s.log().find("ftp login user=anonymous"), std::string::npos) << s.log();
+}
+
+TEST(FerryServer, AnonymousNeedsAnExistingDirectoryAndNoUserOfThatName) {
+  server_fixture s;
+  auto missing = run_shell(s.dir(), built_program("ferry-server", "FERRY_SERVER") +
+                                        " --root root --state-dir state --ssh-port 0 --ftp-port 0"
+                                        " --anonymous no-such-dir 2>&1");
+  EXPECT_NE(missing.status, 0);
+  EXPECT_NE(missing.output.find("not a directory"), std::string::npos) << missing.output;
+  auto clash = run_shell(s.dir(), built_program("ferry-server", "FERRY_SERVER") +
+                                      " --root root --state-dir state --ssh-port 0 --ftp-port 0"
+                                      " --user ftp:pw --anonymous / 2>&1");
+  EXPECT_NE(clash.status, 0);
+  EXPECT_NE(clash.output.find("would be anonymous"), std::string::npos) << clash.output;
+}
+
 TEST(FerryServer, HostKeysPersistAcrossRestartsAndTheGeneratedUserCanLogIn) {
   server_fixture s{{}, false};
   auto first = s.log();
