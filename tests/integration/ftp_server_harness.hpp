@@ -4,7 +4,9 @@
 
 #include <ferry/fs/local.hpp>
 #include <ferry/fs/memory.hpp>
+#include <ferry/ftp/client.hpp>
 #include <ferry/ftp/server.hpp>
+#include <ferry/test/random.hpp>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -14,6 +16,8 @@
 #include <boost/asio/write.hpp>
 
 #include <atomic>
+#include <cstring>
+#include <memory>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -230,6 +234,33 @@ inline std::string read_all(tcp::socket& s) {
   error_code ec;
   asio::read(s, asio::dynamic_buffer(out), ec);
   return out;
+}
+
+// n bytes from a seeded generator: the same seed gives the same bytes.
+inline std::string payload(std::size_t n, std::uint64_t seed) {
+  test::fixed_random rng{seed};
+  std::string s(n, '\0');
+  rng.fill({reinterpret_cast<std::uint8_t*>(s.data()), s.size()});
+  return s;
+}
+
+// A client upload source reading `in` (which must outlive the transfer).
+inline ftp::data_source from_string(const std::string& in) {
+  auto pos = std::make_shared<std::size_t>(0);
+  return [&in, pos](mutable_byte_view b, error_code&) -> std::size_t {
+    auto n = std::min(b.size(), in.size() - *pos);
+    std::memcpy(b.data(), in.data() + *pos, n);
+    *pos += n;
+    return n;
+  };
+}
+
+// A client download sink appending to `out`.
+inline ftp::data_sink to_string(std::string& out) {
+  return [&out](byte_view b) -> error_code {
+    out.append(as_chars(b));
+    return {};
+  };
 }
 
 }  // namespace ferry::test::ftpd

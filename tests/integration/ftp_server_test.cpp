@@ -29,13 +29,6 @@ using asio::use_awaitable;
 
 namespace {
 
-std::string payload(std::size_t n, std::uint64_t seed) {
-  test::fixed_random rng{seed};
-  std::string s(n, '\0');
-  rng.fill({reinterpret_cast<std::uint8_t*>(s.data()), s.size()});
-  return s;
-}
-
 void put(fs::memory_core& core, const std::string& path, std::string_view data) {
   fs::handle h;
   ASSERT_FALSE(core.open(path, fs::open_mode::write_new(), h));
@@ -65,23 +58,6 @@ std::optional<std::string> get(fs::memory_core& core, const std::string& path) {
 }
 
 using ferry_test_support::run_coroutine;
-
-ftp::data_sink to_string(std::string& out) {
-  return [&out](byte_view b) -> error_code {
-    out.append(as_chars(b));
-    return {};
-  };
-}
-
-ftp::data_source from_string(const std::string& in) {
-  auto pos = std::make_shared<std::size_t>(0);
-  return [&in, pos](mutable_byte_view b, error_code&) -> std::size_t {
-    auto n = std::min(b.size(), in.size() - *pos);
-    std::memcpy(b.data(), in.data() + *pos, n);
-    *pos += n;
-    return n;
-  };
-}
 
 enum class mode { plain, explicit_tls, implicit_tls };
 

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 
+namespace ftp_client_test {
 using namespace ferry;
 namespace asio = boost::asio;
 namespace interop = ferry::test::interop;
@@ -289,3 +290,5 @@ TEST(ftp_client_interop_tls, server_certificate_is_checked_against_the_host) {
     EXPECT_EQ(ec.category(), asio::error::get_ssl_category()) << ec.message();
   });
 }
+
+}  // namespace ftp_client_test

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <filesystem>
 
+namespace ftp_server_interop_test {
 using namespace ferry;
 namespace interop = ferry::test::interop;
 namespace ftpd = ferry::test::ftpd;
@@ -20,12 +21,7 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-std::string payload(std::size_t n, std::uint64_t seed) {
-  test::fixed_random rng{seed};
-  std::string s(n, '\0');
-  rng.fill({reinterpret_cast<std::uint8_t*>(s.data()), s.size()});
-  return s;
-}
+using ftpd::payload;
 
 struct served {
   interop::temp_dir dir{"ferry-ftpd"};
@@ -255,3 +251,5 @@ TEST(ftp_server_python, ftp_tls_that_cannot_resume_is_refused_when_reuse_is_requ
 }
 
 }  // namespace
+
+}  // namespace ftp_server_interop_test

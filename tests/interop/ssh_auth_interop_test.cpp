@@ -32,6 +32,7 @@
 #include <mutex>
 #include <thread>
 
+namespace ssh_auth_interop_test {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using namespace ferry;
@@ -453,3 +454,5 @@ TEST_F(ssh_auth_ssh_to_ferry_server, max_auth_tries_disconnects_a_client_offerin
 }
 
 }  // namespace
+
+}  // namespace ssh_auth_interop_test

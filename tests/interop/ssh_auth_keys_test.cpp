@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+namespace ssh_auth_keys_test {
 using namespace ferry;
 using namespace ferry::ssh;
 namespace fs = std::filesystem;
@@ -182,3 +183,5 @@ TEST(ssh_auth_keys, ssh_keygen_changing_the_passphrase_of_a_ferry_key_keeps_it_l
   EXPECT_EQ(proto::encode_public_key(k.key.public_part()), proto::encode_public_key(key.public_part()));
   EXPECT_EQ(keys::read_private_key_file(path, as_bytes("first pass"), k), keys::errc::wrong_passphrase);
 }
+
+}  // namespace ssh_auth_keys_test

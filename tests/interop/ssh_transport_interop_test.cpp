@@ -21,6 +21,7 @@
 #include <mutex>
 #include <thread>
 
+namespace ssh_transport_interop_test {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using namespace ferry;
@@ -367,3 +368,5 @@ TEST(openssh_client_to_ferry_server, ssh_rsa_sha1_is_never_offered_by_the_server
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.log.find("no matching host key type found"), std::string::npos) << r.log;
 }
+
+}  // namespace ssh_transport_interop_test

@@ -34,23 +34,6 @@ using ferry_test_support::write_file;
 
 namespace {
 
-std::string payload(std::size_t n, std::uint64_t seed) {
-  test::fixed_random rng{seed};
-  std::string s(n, '\0');
-  rng.fill({reinterpret_cast<std::uint8_t*>(s.data()), s.size()});
-  return s;
-}
-
-ftp::data_source from_string(const std::string& in) {
-  auto pos = std::make_shared<std::size_t>(0);
-  return [&in, pos](mutable_byte_view b, error_code&) -> std::size_t {
-    auto n = std::min(b.size(), in.size() - *pos);
-    std::memcpy(b.data(), in.data() + *pos, n);
-    *pos += n;
-    return n;
-  };
-}
-
 std::function<fs::local_filesystem(asio::any_io_executor)> local_backend(std::string root) {
   return [root](asio::any_io_executor ex) {
     error_code ec;

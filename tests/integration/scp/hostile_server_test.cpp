@@ -8,6 +8,7 @@
 
 #include <set>
 
+namespace hostile_server_test {
 using namespace ferry;
 using namespace ferry::test_scp;
 using ferry_test_support::run_coroutine;
@@ -169,3 +170,5 @@ TEST(scp_hostile_server, a_requested_tree_lands_only_below_the_target) {
                                            "/target/dir/sub/"}));
   EXPECT_EQ(r.target_mode, 0750u);
 }
+
+}  // namespace hostile_server_test

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+namespace scp_loopback_test {
 using namespace ferry;
 using namespace ferry::test_scp;
 using ferry_test_support::run_coroutine;
@@ -302,3 +303,5 @@ TEST(scp_loopback, every_io_failure_ends_the_transfer_cleanly) {
     });
   }
 }
+
+}  // namespace scp_loopback_test

@@ -26,12 +26,7 @@ namespace {
 
 std::string program() { return ferry_test_support::built_program("ferry-ftp", "FERRY_FTP"); }
 
-std::string payload(std::size_t n, std::uint64_t seed) {
-  test::fixed_random rng{seed};
-  std::string s(n, '\0');
-  rng.fill({reinterpret_cast<std::uint8_t*>(s.data()), s.size()});
-  return s;
-}
+using ftpd::payload;
 
 std::string q(const std::string& s) { return interop::shell_quote(s); }
 std::string q(const stdfs::path& p) { return interop::shell_quote(p.string()); }

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+namespace ferry_client_test {
 using namespace ferry;
 using namespace ferry::interop_scp;
 using ferry_test_support::run_coroutine;
@@ -216,3 +217,5 @@ TEST(scp_ferry_client_openssh, a_directory_without_recursive_is_not_a_regular_fi
   EXPECT_EQ(r.summary.messages[0], "scp: d: not a regular file");
   EXPECT_FALSE(sfs::exists(f.local / "x"));
 }
+
+}  // namespace ferry_client_test

@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+namespace openssh_client_test {
 using namespace ferry::interop_scp;
 
 namespace {
@@ -182,3 +183,5 @@ TEST(scp_openssh_client_ferry_server, nothing_outside_the_root_is_read_or_writte
   EXPECT_EQ(names, std::vector<std::string>{"secret"});
   EXPECT_EQ(read_file(f.outside / "secret"), "secret");
 }
+
+}  // namespace openssh_client_test

@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+namespace client_to_sshd_test {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using namespace ferry;
@@ -298,3 +299,5 @@ TEST(ssh_client_to_sshd_rekey, rekey_during_a_transfer_loses_nothing) {
   // sshd rekeys every MiB in each direction: many exchanges happened during the transfer.
   EXPECT_GE(kexes, 8u);
 }
+
+}  // namespace client_to_sshd_test

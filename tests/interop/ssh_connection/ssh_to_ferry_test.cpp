@@ -24,6 +24,7 @@
 #include <future>
 #include <thread>
 
+namespace ssh_to_ferry_test {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using namespace ferry;
@@ -431,3 +432,5 @@ TEST(ssh_to_ferry, jump_through_sshd_to_a_ferry_server) {
   EXPECT_TRUE(done);
   EXPECT_EQ(got, "via jump\n");
 }
+
+}  // namespace ssh_to_ferry_test

@@ -5,6 +5,8 @@
 #include <ferry/auth/static_users.hpp>
 #include <ferry/crypto/random.hpp>
 
+#include "test_constants.hpp"
+
 #include <gtest/gtest.h>
 
 namespace ferry::auth {
@@ -59,7 +61,7 @@ TEST(anonymous, uploads_store_and_make_directories_but_never_rename_or_remove) {
 }
 
 TEST(anonymous, a_real_user_keeps_its_password_check_in_front_of_anonymous) {
-  constexpr crypto::scrypt_params fast{.ln = 4, .r = 8, .p = 1};
+  using fixtures::fast;
   static_users users{fast};
   user_entry e;
   e.name = "alice";

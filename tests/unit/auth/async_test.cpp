@@ -6,6 +6,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "test_constants.hpp"
+
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -14,7 +16,7 @@ namespace ferry::auth {
 namespace {
 
 TEST(async_call, the_check_runs_on_the_pool_and_completes_on_the_io_thread) {
-  constexpr crypto::scrypt_params fast{.ln = 4, .r = 8, .p = 1};
+  using fixtures::fast;
   static_users users{fast};
   test::fixed_random rng;
   ASSERT_FALSE(users.add(user_entry{

@@ -4,6 +4,8 @@
 #include <ferry/core/limits.hpp>
 #include <ferry/core/wire.hpp>
 
+#include "test_constants.hpp"
+
 #include <gtest/gtest.h>
 
 namespace ferry::auth {
@@ -11,9 +13,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Public keys made with ssh-keygen for these tests.
-const std::string ed_line =
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKT92qT5CeH26N/V1hGNrF2JXCTGsXSGUVivMU5pT2hY alice@laptop";
+// Public keys made with ssh-keygen for these tests (ed_line is shared).
+using fixtures::ed_line;
 const std::string ec_b64 =
     "AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBLRn8Y9FMPNxZPC/XEfW1S9FOsMb012narlPAD1+"
     "yyAEmoTVgzcb+akOIvTH1P51c7HRwrZGjcGwt+ywh7dRFpk=";

@@ -4,14 +4,15 @@
 #include <ferry/auth/static_users.hpp>
 #include <ferry/test/random.hpp>
 
+#include "test_constants.hpp"
+
 #include <gtest/gtest.h>
 
 namespace ferry::auth {
 namespace {
 
-constexpr crypto::scrypt_params fast{.ln = 4, .r = 8, .p = 1};
-const std::string ed_line =
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKT92qT5CeH26N/V1hGNrF2JXCTGsXSGUVivMU5pT2hY alice@laptop";
+using fixtures::fast;
+using fixtures::ed_line;
 
 static_assert(authenticator<deny_all>);
 static_assert(!has_password<deny_all> && !has_publickey<deny_all> &&

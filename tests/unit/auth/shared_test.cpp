@@ -5,12 +5,14 @@
 #include <ferry/auth/static_users.hpp>
 #include <ferry/test/random.hpp>
 
+#include "test_constants.hpp"
+
 #include <gtest/gtest.h>
 
 namespace ferry::auth {
 namespace {
 
-constexpr crypto::scrypt_params fast{.ln = 4, .r = 8, .p = 1};
+using fixtures::fast;
 
 static_assert(authenticator<shared<static_users>> && has_password<shared<static_users>> &&
               has_keyboard_interactive<shared<static_users>> && !has_publickey<shared<static_users>>);

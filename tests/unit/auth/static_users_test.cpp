@@ -4,6 +4,8 @@
 #include <ferry/crypto/password.hpp>
 #include <ferry/test/random.hpp>
 
+#include "test_constants.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -11,7 +13,7 @@
 namespace ferry::auth {
 namespace {
 
-constexpr crypto::scrypt_params fast{.ln = 4, .r = 8, .p = 1};
+using fixtures::fast;
 
 std::string hash(std::string_view pw) {
   static test::fixed_random rng{42};

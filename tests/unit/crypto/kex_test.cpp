@@ -93,12 +93,7 @@ TEST(x25519, fixed_rng_reproduces_keys_and_moved_key_still_derives) {
 
 // ---- ECDH -----------------------------------------------------------------------------------
 
-curve curve_named(const std::string& s) {
-  if (s == "p256") return curve::p256;
-  if (s == "p384") return curve::p384;
-  if (s == "p521") return curve::p521;
-  throw std::invalid_argument(s);
-}
+using crypto_test::curve_named;
 
 TEST(ecdh, rfc_5903_section_8_vectors_match) {
   auto records = load("ecdh.txt");

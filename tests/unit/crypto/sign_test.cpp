@@ -66,11 +66,7 @@ TEST(ed25519, malformed_inputs_are_refused) {
 
 // ---- ECDSA ----------------------------------------------------------------------------------
 
-curve curve_named(const std::string& s) {
-  if (s == "p256") return curve::p256;
-  if (s == "p384") return curve::p384;
-  return curve::p521;
-}
+using crypto_test::curve_named;
 
 hash_alg hash_named(const std::string& s) {
   if (s == "sha256") return hash_alg::sha256;

@@ -5,6 +5,7 @@
 
 #include "support/vectors_dir.hpp"
 #include <ferry/core/bytes.hpp>
+#include <ferry/crypto/kex.hpp>
 
 #include <gtest/gtest.h>
 
@@ -91,6 +92,14 @@ inline std::vector<record> load(const std::string& file) {
   }
   flush();
   return out;
+}
+
+// "p256", "p384", "p521" as the vector files name the NIST curves.
+inline crypto::curve curve_named(const std::string& s) {
+  if (s == "p256") return crypto::curve::p256;
+  if (s == "p384") return crypto::curve::p384;
+  if (s == "p521") return crypto::curve::p521;
+  throw std::invalid_argument(s);
 }
 
 }  // namespace ferry::crypto_test

@@ -14,6 +14,7 @@
 #include <thread>
 #include <unistd.h>
 
+namespace agent_test {
 using namespace ferry;
 using namespace ferry::ssh;
 using namespace ferry::ssh_auth_test;
@@ -138,3 +139,5 @@ TEST(agent_client, connect_without_a_socket_fails_cleanly) {
   std::vector<agent_identity> ids;
   EXPECT_TRUE(client.list_identities(ids));
 }
+
+}  // namespace agent_test

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+namespace client_machine_test {
 using namespace ferry;
 using namespace ferry::ssh;
 using namespace ferry::ssh::proto;
@@ -192,3 +193,5 @@ TEST(userauth_client, every_message_number_in_every_state_is_handled) {
     }
   }
 }
+
+}  // namespace client_machine_test

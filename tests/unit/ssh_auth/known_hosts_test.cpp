@@ -14,6 +14,7 @@
 #include <fstream>
 #include <sstream>
 
+namespace known_hosts_test {
 using namespace ferry;
 using namespace ferry::auth;
 
@@ -154,3 +155,5 @@ TEST(known_hosts, accept_new_does_not_glue_onto_a_last_line_without_newline) {
   EXPECT_EQ(f.read(), line_for("first.test", other_blob()) + "\n" + line_for("second.test", key_blob()) + "\n");
   EXPECT_FALSE(verify_known_host(f.path, "first.test", 22, other_blob(), host_key_policy::strict));
 }
+
+}  // namespace known_hosts_test

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+namespace messages_test {
 using namespace ferry;
 using namespace ferry::ssh::proto;
 
@@ -141,3 +142,5 @@ TEST(agent_messages, sign_request_and_identities_answer_layouts) {
   EXPECT_FALSE(agent::frame_length(bytes{0, 0, 1, 0}, len));
   EXPECT_EQ(len, 256u);
 }
+
+}  // namespace messages_test

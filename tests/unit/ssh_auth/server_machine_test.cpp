@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+namespace server_machine_test {
 using namespace ferry;
 using namespace ferry::ssh;
 using namespace ferry::ssh::proto;
@@ -312,3 +313,5 @@ TEST(userauth_server, banner_goes_out_once_before_the_first_reply) {
   m.process(none());
   EXPECT_EQ(h.reply_ids(), std::vector<std::uint8_t>{msg::userauth_failure});
 }
+
+}  // namespace server_machine_test

@@ -14,6 +14,7 @@
 
 #include <optional>
 
+namespace session_test {
 namespace asio = boost::asio;
 using namespace ferry;
 using namespace ferry::ssh;
@@ -269,3 +270,5 @@ TEST(ssh_auth_session, client_sending_success_or_a_channel_open_before_auth_is_d
     EXPECT_TRUE(g.user.empty());
   }
 }
+
+}  // namespace session_test

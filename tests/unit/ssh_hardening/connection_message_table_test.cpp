@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+namespace connection_message_table_test {
 namespace {
 
 using namespace ferry;
@@ -540,3 +541,5 @@ TEST(ssh_connection_table, client_connection_disconnects_with_protocol_error_for
     });
   }
 }
+
+}  // namespace connection_message_table_test

@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 
+namespace session_fault_sweep_test {
 namespace {
 
 namespace asio = boost::asio;
@@ -259,3 +260,5 @@ TEST(ssh_fault_sweep, every_io_operation_of_each_side_fails_cleanly) {
               << summary;
   }
 }
+
+}  // namespace session_fault_sweep_test
