@@ -57,7 +57,10 @@ inline std::string big(std::size_t n) {
   return s;
 }
 
-// A tree with nested and empty directories, empty files, awkward names and set times.
+// A tree with nested and empty directories, empty files, awkward names and set times. Every entry
+// gets a fixed time: the ferry side's and the OpenSSH side's trees are made one after the other, and
+// an entry left with its creation time could differ by a second between them, which a preserving
+// copy then carries over.
 inline void make_tree(const sfs::path& top) {
   make_dir(top, 0750);
   put(top / "a.txt", "alpha\n", 0600);
@@ -68,6 +71,10 @@ inline void make_tree(const sfs::path& top) {
   put(top / "sub" / "deeper" / "b $(x);`y`'z\" & c.bin", big(1'300'000), 0604);
   put(top / "sub" / "deeper" / "zero", "", 0600);
   set_mtime(top / "a.txt", 1000000000);
+  set_mtime(top / "empty.txt", 1010000000);
+  set_mtime(top / "empty dir", 1020000000);
+  set_mtime(top / "sub" / "deeper" / "b $(x);`y`'z\" & c.bin", 1030000000);
+  set_mtime(top / "sub" / "deeper" / "zero", 1040000000);
   set_mtime(top / "sub" / "deeper", 1200000000);
   set_mtime(top / "sub", 1300000000);
   set_mtime(top, 1100000000);
