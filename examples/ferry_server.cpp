@@ -12,8 +12,8 @@
 // auth/static_users.hpp for its format). Keys in --authorized-keys may log in as any user named
 // with --user. --anonymous DIR lets "anonymous" and "ftp" log in over FTP with any password,
 // jailed in DIR (a directory inside the root), read-only unless --anonymous-uploads lets them
-// store files and make directories (see auth/anonymous.hpp). SIGINT/SIGTERM stop accepting, let running transfers finish for a grace period,
-// then end; a second signal ends at once.
+// store files and make directories (see auth/anonymous.hpp). SIGINT/SIGTERM stop accepting, let
+// running transfers finish for a grace period, then end; a second signal ends at once.
 #include "server/logging.hpp"
 #include "server/ssh_service.hpp"
 #include "server/state.hpp"
@@ -242,10 +242,10 @@ int main(int argc, char** argv) {
                 << cfg.root << "\n";
       return 1;
     }
-    for (const auto& spec : cfg.users) {
-      if (auth::anonymous::is_anonymous(spec.substr(0, spec.find(':')))) {
-        std::cerr << "ferry-server: --anonymous: user " << spec.substr(0, spec.find(':'))
-                  << " would be anonymous\n";
+    for (std::string_view name : {"anonymous", "ftp"}) {
+      // A configured user of that name (--user or the users file) would be shadowed.
+      if (passwords.contains(name)) {
+        std::cerr << "ferry-server: --anonymous: user " << name << " would be anonymous\n";
         return 1;
       }
     }

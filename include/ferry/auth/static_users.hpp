@@ -58,6 +58,9 @@ class static_users {
                   std::vector<std::pair<std::size_t, error_code>>* errors = nullptr);
   error_code add(user_entry e);
   std::size_t size() const noexcept { return users_.size(); }
+  // Whether a user of this name is configured. For a program's own checks: what a client is told
+  // never depends on it.
+  bool contains(std::string_view name) const { return users_.find(name) != users_.end(); }
 
   method_set methods(const request& r) const;
   result check_password(const request& r, byte_view password) const;

@@ -217,6 +217,13 @@ TEST(FerryServer, AnonymousNeedsAnExistingDirectoryAndNoUserOfThatName) {
                                       " --user ftp:pw --anonymous / 2>&1");
   EXPECT_NE(clash.status, 0);
   EXPECT_NE(clash.output.find("would be anonymous"), std::string::npos) << clash.output;
+  // The same for a user named anonymous in a users file.
+  write_file(s.dir() / "users", "anonymous:!\n");
+  auto from_file = run_shell(s.dir(), built_program("ferry-server", "FERRY_SERVER") +
+                                          " --root root --state-dir state --ssh-port 0 --ftp-port 0"
+                                          " --users-file users --anonymous / 2>&1");
+  EXPECT_NE(from_file.status, 0);
+  EXPECT_NE(from_file.output.find("user anonymous would be anonymous"), std::string::npos) << from_file.output;
 }
 
 TEST(FerryServer, HostKeysPersistAcrossRestartsAndTheGeneratedUserCanLogIn) {

@@ -95,6 +95,11 @@ TEST(static_users, unknown_users_are_offered_the_same_methods_as_known_ones) {
   EXPECT_EQ(u.methods(request{.user = "nobody"}), u.methods(request{.user = "alice"}));
   EXPECT_EQ(u.methods(request{.user = "keys"}), method_set{method::publickey});
   EXPECT_FALSE(check_password(u, request{.user = "keys"}, as_bytes("")));
+  // Only the program asks whether a name is configured (ferry-server, before anonymous FTP).
+  EXPECT_TRUE(u.contains("alice"));
+  EXPECT_TRUE(u.contains("keys"));
+  EXPECT_FALSE(u.contains("nobody"));
+  EXPECT_FALSE(u.contains("Alice"));
 }
 
 TEST(static_users, an_unknown_user_costs_as_much_time_as_a_known_one) {
