@@ -1,9 +1,9 @@
 // Anonymous FTP (RFC 1635): the user names "anonymous" and "ftp" log in with any password (by
 // custom an e-mail address, which is not checked) and are jailed in one directory of the server's
-// filesystem. Like vsftpd's anonymous_enable, only FTP logins qualify (request.service "ftp"): an
-// SSH service never sees these users. Read-only by default; with uploads on, anonymous users may
-// also store files and make directories (vsftpd's anon_upload_enable and anon_mkdir_write_enable),
-// but never rename or remove anything.
+// filesystem. Like vsftpd's anonymous_enable, only FTP logins qualify (request.service is
+// ftp_service): an SSH service never sees these users. Read-only by default; with uploads on,
+// anonymous users may also store files and make directories (vsftpd's anon_upload_enable and
+// anon_mkdir_write_enable), but never rename or remove anything.
 //
 //   auth::composite<auth::static_users, auth::anonymous> users{
 //       std::move(passwords), auth::anonymous{{.root = "/pub"}}};
@@ -31,12 +31,12 @@ class anonymous {
   }
 
   method_set methods(const request& r) const {
-    if (r.service == "ftp" && is_anonymous(r.user)) return {method::password};
+    if (r.service == ftp_service && is_anonymous(r.user)) return {method::password};
     return {};
   }
 
   result check_password(const request& r, byte_view) const {
-    if (r.service != "ftp" || !is_anonymous(r.user)) return std::nullopt;
+    if (r.service != ftp_service || !is_anonymous(r.user)) return std::nullopt;
     grant g;
     g.user = "anonymous";
     g.view.root = o_.root;

@@ -68,6 +68,10 @@ class method_set {
   std::uint8_t bits_ = 0;
 };
 
+// request::service of an FTP login (ftp::server); SSH logins carry the service the client asked for
+// (RFC 4252 §5), normally "ssh-connection".
+inline constexpr std::string_view ftp_service = "ftp";
+
 // Who is asking. Views are valid for the duration of the call.
 struct request {
   std::string_view user{};

@@ -559,7 +559,7 @@ class session : public std::enable_shared_from_this<session<Filesystem, Authenti
     auto check = [st = st_, user = pending_user_, peer = peer_, pw = std::move(password)]() {
       auth::request r;
       r.user = user;
-      r.service = "ftp";
+      r.service = auth::ftp_service;
       r.remote_address = peer;
       return auth::check_password(st->auth, r, byte_view{pw.data(), pw.size()});
     };
