@@ -8,6 +8,7 @@ FERRY_COROUTINE_NO_SANITIZE_FUNCTION_BEGIN
 #include <ferry/ftp/proto/ascii.hpp>
 #include <ferry/ftp/proto/command.hpp>
 #include <ferry/ftp/proto/values.hpp>
+#include <ferry/io/tls_stream.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
@@ -56,7 +57,8 @@ struct client::data_connection {
   explicit data_connection(executor_type ex) : socket(ex), timer(ex) {}
   tcp::socket socket;
   std::optional<tcp::acceptor> acceptor;  // active mode: where the server connects
-  std::unique_ptr<tls_stream> tls;
+  // TLS on data connections reads the socket directly, many records per recv() (bulk data).
+  std::unique_ptr<io::tls_stream> tls;
   asio::steady_timer timer;
   bool ascii = false;
   bool started = false;  // the transfer command got its 1yz: a final reply will follow
@@ -182,7 +184,7 @@ client::awaitable<error_code> client::greet(std::string host) {
   if (opts_.tls == tls_mode::implicit_tls) {
     if (!opts_.tls_context) co_return make_error_code(boost::system::errc::invalid_argument);
     control_tls_ = std::make_unique<tls_stream>(std::move(control_), *opts_.tls_context);
-    prepare_tls(*control_tls_);
+    prepare_tls(control_tls_->native_handle());
     std::tie(ec) = co_await control_tls_->async_handshake(ssl::stream_base::client, nothrow);
     if (ec) co_return ec;
   }
@@ -208,15 +210,14 @@ client::awaitable<error_code> client::start_tls_control() {
     co_return make_error_code(errc::pipelined_after_tls);
   }
   control_tls_ = std::make_unique<tls_stream>(std::move(control_), *opts_.tls_context);
-  prepare_tls(*control_tls_);
+  prepare_tls(control_tls_->native_handle());
   auto [ec] = co_await control_tls_->async_handshake(ssl::stream_base::client, nothrow);
   co_return ec;
 }
 
-void client::prepare_tls(tls_stream& s) {
-  if (!server_name_.empty()) crypto::tls::set_server_name(s.native_handle(), server_name_.c_str());
-  if (opts_.verify_server_name && !peer_name_.empty())
-    crypto::tls::expect_peer_name(s.native_handle(), peer_name_.c_str());
+void client::prepare_tls(ssl_st* ssl) {
+  if (!server_name_.empty()) crypto::tls::set_server_name(ssl, server_name_.c_str());
+  if (opts_.verify_server_name && !peer_name_.empty()) crypto::tls::expect_peer_name(ssl, peer_name_.c_str());
 }
 
 client::awaitable<error_code> client::do_login(std::string user, std::string password) {
@@ -348,16 +349,17 @@ client::awaitable<error_code> client::start_transfer(data_connection& dc, std::s
     if (from.address() != peer.address()) co_return make_error_code(errc::bad_address);
   }
   if (control_tls_ && opts_.protect_data) {
-    dc.tls = std::make_unique<tls_stream>(std::move(dc.socket), *opts_.tls_context);
+    dc.tls = std::make_unique<io::tls_stream>(std::move(dc.socket), *opts_.tls_context,
+                                              io::tls_stream::role::client);
     // RFC 4217 §10.2: resume the control connection's session so the server knows the data
     // connection comes from the same client (vsftpd require_ssl_reuse).
     if (opts_.reuse_tls_session) {
       auto session = crypto::tls::current_session(control_tls_->native_handle());
       if (session) crypto::tls::offer_session(dc.tls->native_handle(), session);
     }
-    prepare_tls(*dc.tls);
+    prepare_tls(dc.tls->native_handle());
     arm(dc.timer, opts_.data_timeout, dc.tls->next_layer());
-    std::tie(ec) = co_await dc.tls->async_handshake(ssl::stream_base::client, nothrow);
+    std::tie(ec) = co_await dc.tls->async_handshake(nothrow);
     dc.timer.cancel();
     if (ec) co_return ec;
     last_data_reused_ = crypto::tls::session_reused(dc.tls->native_handle());

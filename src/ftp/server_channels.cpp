@@ -187,19 +187,19 @@ data_channel::awaitable<error_code> data_channel::establish(
 }
 
 data_channel::awaitable<error_code> data_channel::handshake(ssl::context& ctx) {
-  tls_.emplace(socket_, ctx);
+  tls_.emplace(socket_, ctx, io::tls_stream::role::server);
   // No TLS 1.3 tickets on data connections: clients resume the control connection's session, and a
   // client that only uploads never reads tickets, so closing with them unread sends RST, which can
   // destroy its close_notify before we read it (curl and lftp uploads then fail with 426).
   crypto::tls::set_ticket_count(tls_->native_handle(), 0);
-  auto [ec] = co_await tls_->async_handshake(ssl::stream_base::server, nothrow);
+  auto [ec] = co_await tls_->async_handshake(nothrow);
   ++progress_;
   if (ec && timed_out_) ec = make_error_code(asio::error::timed_out);
   co_return ec;
 }
 
 bool data_channel::reused() const noexcept {
-  return tls_ && crypto::tls::session_reused(const_cast<ssl::stream<tcp::socket&>&>(*tls_).native_handle());
+  return tls_ && crypto::tls::session_reused(tls_->native_handle());
 }
 
 data_channel::awaitable<std::pair<error_code, std::size_t>> data_channel::read(

@@ -323,7 +323,8 @@ class client {
 
   // Forgets everything about a previous connection (a client may connect again).
   void reset_session();
-  void prepare_tls(tls_stream& s);
+  // SNI and the certificate name check on a control or data connection's SSL handle.
+  void prepare_tls(ssl_st* ssl);
 
   // Control-connection steps.
   awaitable<error_code> send_command(std::string_view verb, std::string_view argument);

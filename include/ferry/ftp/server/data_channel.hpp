@@ -9,13 +9,13 @@
 FERRY_COROUTINE_NO_SANITIZE_FUNCTION_BEGIN
 
 #include <ferry/core/error.hpp>
+#include <ferry/io/tls_stream.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
@@ -103,7 +103,8 @@ class data_channel : public std::enable_shared_from_this<data_channel> {
   std::optional<tcp::endpoint> active_target_;
   boost::asio::ip::address active_local_;
   tcp::socket socket_;
-  std::optional<boost::asio::ssl::stream<tcp::socket&>> tls_;
+  // TLS that reads the socket directly, many records per recv() (io::tls_stream).
+  std::optional<io::basic_tls_stream<tcp::socket&>> tls_;
   boost::asio::steady_timer watchdog_;
   std::uint64_t progress_ = 0;
   std::uint64_t seen_ = 0;
