@@ -134,6 +134,7 @@ TEST(TlsStream, UploadsToAsioSslStreamThenShutsDownCleanly) {
     }
     auto [ec] = co_await client.async_shutdown(nothrow);  // waits for the server's close_notify
     EXPECT_FALSE(ec) << ec.message();
+    co_await wait_for(io, served);
     EXPECT_TRUE(served);
     EXPECT_EQ(server_ec, asio::error::eof) << server_ec.message();
     EXPECT_EQ(server_n, data.size());
@@ -219,15 +220,21 @@ TEST(TlsStream, HandshakeFailsWhenTheCertificateIsNotTrusted) {
     tls_stream client{std::move(c), client_ctx, tls_stream::role::client};
     ssl::stream<tcp::socket> server{std::move(s), *server_ctx};
     error_code server_ec;
+    bool served = false;
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
           std::tie(server_ec) = co_await server.async_handshake(ssl::stream_base::server, nothrow);
+          served = true;
         },
         asio::detached);
     auto [ec] = co_await client.async_handshake(nothrow);
     EXPECT_EQ(ec.category(), asio::error::get_ssl_category()) << ec.message();
     EXPECT_NE(ec.message().find("certificate"), std::string::npos) << ec.message();
+    client.next_layer().close();  // the server's handshake ends too, before the streams go
+    co_await wait_for(io, served);
+    EXPECT_TRUE(served);
+    EXPECT_TRUE(server_ec);
   });
 }
 
@@ -238,12 +245,16 @@ TEST(TlsStream, CancellingEndsAPendingReadOverlapsAreRefusedAndAClosedSocketIsNo
     auto [c, s] = co_await connected_pair(io);
     tls_stream client{std::move(c), client_ctx, tls_stream::role::client};
     ssl::stream<tcp::socket> server{std::move(s), *server_ctx};
+    bool served = false;
     asio::co_spawn(
-        io, [&]() -> asio::awaitable<void> {
+        io,
+        [&]() -> asio::awaitable<void> {
           co_await server.async_handshake(ssl::stream_base::server, nothrow);
+          served = true;
         },
         asio::detached);
     co_await client.async_handshake(asio::use_awaitable);
+    co_await wait_for(io, served);
 
     // The server sends nothing: the read waits until the socket is cancelled.
     std::uint8_t buf[16];
