@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -61,6 +62,18 @@ asio::awaitable<void> wait_for(asio::io_context& io, const bool& flag) {
   }
 }
 
+// Runs a peer's side next to the test coroutine; done is set once it has finished (each test
+// waits for that before its streams go).
+void spawn_peer(asio::io_context& io, bool& done, std::function<asio::awaitable<void>()> peer) {
+  asio::co_spawn(
+      io,
+      [&done, peer = std::move(peer)]() -> asio::awaitable<void> {
+        co_await peer();
+        done = true;
+      },
+      asio::detached);
+}
+
 // A connected pair of loopback sockets.
 asio::awaitable<std::pair<tcp::socket, tcp::socket>> connected_pair(asio::io_context& io) {
   tcp::acceptor acceptor{io, {asio::ip::address_v4::loopback(), 0}};
@@ -70,25 +83,36 @@ asio::awaitable<std::pair<tcp::socket, tcp::socket>> connected_pair(asio::io_con
   co_return std::pair{std::move(client), std::move(server)};
 }
 
-TEST(TlsStream, DownloadsFromAsioSslStreamAndSeesCloseNotifyAsEof) {
-  auto server_ctx = server_context();
+// The ends under test: io::tls_stream as the client, asio::ssl::stream as the server.
+struct ends {
+  tls_stream client;
+  ssl::stream<tcp::socket> server;
+};
+
+asio::awaitable<ends> connect_ends(asio::io_context& io, ssl::context& client_ctx, ssl::context& server_ctx) {
+  auto [c, s] = co_await connected_pair(io);
+  co_return ends{tls_stream{std::move(c), client_ctx, tls_stream::role::client},
+                 ssl::stream<tcp::socket>{std::move(s), server_ctx}};
+}
+
+// Every test has a server context (a fresh self-signed certificate) and a client context.
+class TlsStream : public ::testing::Test {
+ protected:
+  std::unique_ptr<ssl::context> server_ctx = server_context();
   ssl::context client_ctx{ssl::context::tls_client};
+};
+
+TEST_F(TlsStream, DownloadsFromAsioSslStreamAndSeesCloseNotifyAsEof) {
   auto data = pattern(9 * 1024 * 1024 + 123);
   run_coroutine([&](asio::io_context& io) -> asio::awaitable<void> {
-    auto [c, s] = co_await connected_pair(io);
-    tls_stream client{std::move(c), client_ctx, tls_stream::role::client};
-    ssl::stream<tcp::socket> server{std::move(s), *server_ctx};
+    auto [client, server] = co_await connect_ends(io, client_ctx, *server_ctx);
     bool served = false;
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-          co_await server.async_handshake(ssl::stream_base::server, asio::use_awaitable);
-          co_await asio::async_write(server, asio::buffer(data), asio::use_awaitable);
-          auto [ec] = co_await server.async_shutdown(nothrow);
-          EXPECT_FALSE(ec) << ec.message();
-          served = true;
-        },
-        asio::detached);
+    spawn_peer(io, served, [&]() -> asio::awaitable<void> {
+      co_await server.async_handshake(ssl::stream_base::server, asio::use_awaitable);
+      co_await asio::async_write(server, asio::buffer(data), asio::use_awaitable);
+      auto [ec] = co_await server.async_shutdown(nothrow);
+      EXPECT_FALSE(ec) << ec.message();
+    });
     co_await client.async_handshake(asio::use_awaitable);
     std::vector<std::uint8_t> got(data.size() + 1);
     auto [ec, n] = co_await asio::async_read(client, asio::buffer(got), nothrow);
@@ -103,27 +127,19 @@ TEST(TlsStream, DownloadsFromAsioSslStreamAndSeesCloseNotifyAsEof) {
   });
 }
 
-TEST(TlsStream, UploadsToAsioSslStreamThenShutsDownCleanly) {
-  auto server_ctx = server_context();
-  ssl::context client_ctx{ssl::context::tls_client};
+TEST_F(TlsStream, UploadsToAsioSslStreamThenShutsDownCleanly) {
   auto data = pattern(7 * 1024 * 1024 + 5);
   run_coroutine([&](asio::io_context& io) -> asio::awaitable<void> {
-    auto [c, s] = co_await connected_pair(io);
-    tls_stream client{std::move(c), client_ctx, tls_stream::role::client};
-    ssl::stream<tcp::socket> server{std::move(s), *server_ctx};
+    auto [client, server] = co_await connect_ends(io, client_ctx, *server_ctx);
     std::vector<std::uint8_t> got(data.size() + 1);
     error_code server_ec;
     std::size_t server_n = 0;
     bool served = false;
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-          co_await server.async_handshake(ssl::stream_base::server, asio::use_awaitable);
-          std::tie(server_ec, server_n) = co_await asio::async_read(server, asio::buffer(got), nothrow);
-          co_await server.async_shutdown(nothrow);
-          served = true;
-        },
-        asio::detached);
+    spawn_peer(io, served, [&]() -> asio::awaitable<void> {
+      co_await server.async_handshake(ssl::stream_base::server, asio::use_awaitable);
+      std::tie(server_ec, server_n) = co_await asio::async_read(server, asio::buffer(got), nothrow);
+      co_await server.async_shutdown(nothrow);
+    });
     co_await client.async_handshake(asio::use_awaitable);
     // Odd-sized writes: records are cut wherever the buffers end.
     std::size_t off = 0;
@@ -143,9 +159,7 @@ TEST(TlsStream, UploadsToAsioSslStreamThenShutsDownCleanly) {
   });
 }
 
-TEST(TlsStream, ServerRoleResumesTheSessionOfAnEarlierConnection) {
-  auto server_ctx = server_context();
-  ssl::context client_ctx{ssl::context::tls_client};
+TEST_F(TlsStream, ServerRoleResumesTheSessionOfAnEarlierConnection) {
   run_coroutine([&](asio::io_context& io) -> asio::awaitable<void> {
     ferry::crypto::tls::session session;
     for (int round = 0; round < 2; ++round) {
@@ -156,16 +170,12 @@ TEST(TlsStream, ServerRoleResumesTheSessionOfAnEarlierConnection) {
         EXPECT_TRUE(ferry::crypto::tls::offer_session(client.native_handle(), session));
       }
       bool served = false;
-      asio::co_spawn(
-          io,
-          [&]() -> asio::awaitable<void> {
-            co_await server.async_handshake(asio::use_awaitable);
-            std::uint8_t byte = 0x5a;
-            co_await asio::async_write(server, asio::buffer(&byte, 1), asio::use_awaitable);
-            co_await server.async_shutdown(asio::use_awaitable);
-            served = true;
-          },
-          asio::detached);
+      spawn_peer(io, served, [&]() -> asio::awaitable<void> {
+        co_await server.async_handshake(asio::use_awaitable);
+        std::uint8_t byte = 0x5a;
+        co_await asio::async_write(server, asio::buffer(&byte, 1), asio::use_awaitable);
+        co_await server.async_shutdown(asio::use_awaitable);
+      });
       co_await client.async_handshake(asio::use_awaitable);
       std::uint8_t byte = 0;
       co_await asio::async_read(client, asio::buffer(&byte, 1), asio::use_awaitable);
@@ -185,22 +195,16 @@ TEST(TlsStream, ServerRoleResumesTheSessionOfAnEarlierConnection) {
   });
 }
 
-TEST(TlsStream, ConnectionCutWithoutCloseNotifyIsStreamTruncatedAfterTheData) {
-  auto server_ctx = server_context();
-  ssl::context client_ctx{ssl::context::tls_client};
+TEST_F(TlsStream, ConnectionCutWithoutCloseNotifyIsStreamTruncatedAfterTheData) {
   auto data = pattern(300 * 1024);
   run_coroutine([&](asio::io_context& io) -> asio::awaitable<void> {
-    auto [c, s] = co_await connected_pair(io);
-    tls_stream client{std::move(c), client_ctx, tls_stream::role::client};
-    ssl::stream<tcp::socket> server{std::move(s), *server_ctx};
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-          co_await server.async_handshake(ssl::stream_base::server, asio::use_awaitable);
-          co_await asio::async_write(server, asio::buffer(data), asio::use_awaitable);
-          server.next_layer().close();  // no close_notify
-        },
-        asio::detached);
+    auto [client, server] = co_await connect_ends(io, client_ctx, *server_ctx);
+    bool served = false;
+    spawn_peer(io, served, [&]() -> asio::awaitable<void> {
+      co_await server.async_handshake(ssl::stream_base::server, asio::use_awaitable);
+      co_await asio::async_write(server, asio::buffer(data), asio::use_awaitable);
+      server.next_layer().close();  // no close_notify
+    });
     co_await client.async_handshake(asio::use_awaitable);
     std::vector<std::uint8_t> got(data.size() * 2);
     auto [ec, n] = co_await asio::async_read(client, asio::buffer(got), nothrow);
@@ -208,26 +212,20 @@ TEST(TlsStream, ConnectionCutWithoutCloseNotifyIsStreamTruncatedAfterTheData) {
     EXPECT_EQ(n, data.size());
     got.resize(n);
     EXPECT_TRUE(got == data);
+    co_await wait_for(io, served);
+    EXPECT_TRUE(served);
   });
 }
 
-TEST(TlsStream, HandshakeFailsWhenTheCertificateIsNotTrusted) {
-  auto server_ctx = server_context();
-  ssl::context client_ctx{ssl::context::tls_client};
+TEST_F(TlsStream, HandshakeFailsWhenTheCertificateIsNotTrusted) {
   client_ctx.set_verify_mode(ssl::verify_peer);  // no trust anchors: the self-signed one fails
   run_coroutine([&](asio::io_context& io) -> asio::awaitable<void> {
-    auto [c, s] = co_await connected_pair(io);
-    tls_stream client{std::move(c), client_ctx, tls_stream::role::client};
-    ssl::stream<tcp::socket> server{std::move(s), *server_ctx};
+    auto [client, server] = co_await connect_ends(io, client_ctx, *server_ctx);
     error_code server_ec;
     bool served = false;
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-          std::tie(server_ec) = co_await server.async_handshake(ssl::stream_base::server, nothrow);
-          served = true;
-        },
-        asio::detached);
+    spawn_peer(io, served, [&]() -> asio::awaitable<void> {
+      std::tie(server_ec) = co_await server.async_handshake(ssl::stream_base::server, nothrow);
+    });
     auto [ec] = co_await client.async_handshake(nothrow);
     EXPECT_EQ(ec.category(), asio::error::get_ssl_category()) << ec.message();
     EXPECT_NE(ec.message().find("certificate"), std::string::npos) << ec.message();
@@ -238,21 +236,13 @@ TEST(TlsStream, HandshakeFailsWhenTheCertificateIsNotTrusted) {
   });
 }
 
-TEST(TlsStream, CancellingEndsAPendingReadOverlapsAreRefusedAndAClosedSocketIsNotRead) {
-  auto server_ctx = server_context();
-  ssl::context client_ctx{ssl::context::tls_client};
+TEST_F(TlsStream, CancellingEndsAPendingReadOverlapsAreRefusedAndAClosedSocketIsNotRead) {
   run_coroutine([&](asio::io_context& io) -> asio::awaitable<void> {
-    auto [c, s] = co_await connected_pair(io);
-    tls_stream client{std::move(c), client_ctx, tls_stream::role::client};
-    ssl::stream<tcp::socket> server{std::move(s), *server_ctx};
+    auto [client, server] = co_await connect_ends(io, client_ctx, *server_ctx);
     bool served = false;
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-          co_await server.async_handshake(ssl::stream_base::server, nothrow);
-          served = true;
-        },
-        asio::detached);
+    spawn_peer(io, served, [&]() -> asio::awaitable<void> {
+      co_await server.async_handshake(ssl::stream_base::server, nothrow);
+    });
     co_await client.async_handshake(asio::use_awaitable);
     co_await wait_for(io, served);
 
