@@ -13,8 +13,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <new>
-#include <vector>
 
 namespace ferry::crypto::tls {
 
@@ -82,9 +82,11 @@ struct connection::state {
   // then takes record headers and bodies from it. (OpenSSL's own read-ahead would recv() into its
   // record buffer directly, but 3.0 moves the unread rest of that buffer to its start before every
   // record, which costs more than this copy once the buffer holds more than one record.)
-  std::vector<std::uint8_t> in;
+  std::unique_ptr<std::uint8_t[]> in = std::make_unique_for_overwrite<std::uint8_t[]>(connection::input_buffer);
   std::size_t in_pos = 0, in_end = 0;
-  std::vector<std::uint8_t> out;  // records not yet sent
+  // Records not yet sent: out[0, out_len).
+  std::unique_ptr<std::uint8_t[]> out = std::make_unique_for_overwrite<std::uint8_t[]>(connection::output_limit);
+  std::size_t out_len = 0;
   bool eof = false;               // recv() returned 0
   int sys_error = 0;              // recv()'s errno when it failed
   result deferred;                // an error met by read() after it had bytes to return
@@ -107,7 +109,7 @@ int bio_read(BIO* b, char* into, std::size_t len, std::size_t* got) {
   *got = 0;
   auto* s = state_of(b);
   while (s->in_pos == s->in_end) {
-    ssize_t n = ::recv(s->fd, s->in.data(), s->in.size(), MSG_DONTWAIT);
+    ssize_t n = ::recv(s->fd, s->in.get(), connection::input_buffer, MSG_DONTWAIT);
     if (n > 0) {
       s->in_pos = 0;
       s->in_end = static_cast<std::size_t>(n);
@@ -126,7 +128,7 @@ int bio_read(BIO* b, char* into, std::size_t len, std::size_t* got) {
     return 0;
   }
   std::size_t n = std::min(len, s->in_end - s->in_pos);
-  std::memcpy(into, s->in.data() + s->in_pos, n);
+  std::memcpy(into, s->in.get() + s->in_pos, n);
   s->in_pos += n;
   *got = n;
   return 1;
@@ -137,13 +139,14 @@ int bio_write(BIO* b, const char* from, std::size_t len, std::size_t* put) {
   BIO_clear_retry_flags(b);
   *put = 0;
   auto* s = state_of(b);
-  std::size_t room = connection::output_limit - std::min(connection::output_limit, s->out.size());
+  std::size_t room = connection::output_limit - s->out_len;
   if (room == 0) {
     BIO_set_retry_write(b);
     return 0;
   }
   std::size_t n = std::min(room, len);
-  s->out.insert(s->out.end(), from, from + n);
+  std::memcpy(s->out.get() + s->out_len, from, n);
+  s->out_len += n;
   *put = n;
   return 1;
 }
@@ -157,7 +160,7 @@ long bio_ctrl(BIO* b, int cmd, long, void*) {
     case BIO_CTRL_PENDING:
       return static_cast<long>(state_of(b)->in_end - state_of(b)->in_pos);
     case BIO_CTRL_WPENDING:
-      return static_cast<long>(state_of(b)->out.size());
+      return static_cast<long>(state_of(b)->out_len);
     default:
       return 0;
   }
@@ -195,17 +198,15 @@ connection::connection(ssl_ctx_st* ctx, int fd, role r) : s_(std::make_unique<st
     SSL_set_connect_state(s_->ssl);
   else
     SSL_set_accept_state(s_->ssl);
-  s_->in.resize(input_buffer);
-  s_->out.reserve(output_limit);
 }
 
 connection::~connection() = default;
 
 ssl_st* connection::native_handle() const noexcept { return s_->ssl; }
 
-byte_view connection::output() const noexcept { return {s_->out.data(), s_->out.size()}; }
+byte_view connection::output() const noexcept { return {s_->out.get(), s_->out_len}; }
 
-void connection::output_sent() noexcept { s_->out.clear(); }
+void connection::output_sent() noexcept { s_->out_len = 0; }
 
 connection::result connection::finish(int rc, std::size_t bytes) {
   result r;
