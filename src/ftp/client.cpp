@@ -31,8 +31,8 @@ namespace ssl = boost::asio::ssl;
 namespace {
 
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable_t<client::executor_type>{});
-// Data connections move this much per read or write: a TLS read returns one record (16 KiB) per
-// call, so downloads fill the whole buffer (async_read) before handing it on.
+// Data connections move this much per read or write; downloads fill the whole buffer (async_read)
+// before handing it on, whatever one read returns (with TLS, the records that have arrived).
 constexpr std::size_t data_buffer_size = 256 * 1024;
 
 bool end_of_stream(const error_code& ec) {
