@@ -99,7 +99,9 @@ void full_duplex_through_rekeys(transport_options ct, transport_options st, std:
     asio::co_spawn(
         ioc,
         [&]() -> asio::awaitable<void> {
-          auto [ec, ch] = co_await p.server->async_accept(tok);
+          auto accepted = co_await p.server->async_accept(tok);
+          auto& ec = std::get<0>(accepted);  // not structured bindings: clang 14 cannot capture those
+          auto& ch = std::get<1>(accepted);
           if (ec) co_return;
           ch.accept();
           asio::co_spawn(
@@ -112,7 +114,9 @@ void full_duplex_through_rekeys(transport_options ct, transport_options st, std:
           co_await ch.async_wait_closed(tok);
         },
         asio::detached);
-    auto [ec, ch] = co_await p.client->async_open_session(tok);
+    auto opened = co_await p.client->async_open_session(tok);
+    auto& ec = std::get<0>(opened);
+    auto& ch = std::get<1>(opened);
     EXPECT_FALSE(ec) << ec.message();
     if (ec) co_return;
     asio::co_spawn(
@@ -175,7 +179,9 @@ TEST(ssh_data_path, many_small_messages_coalesce_into_few_writes) {
     asio::co_spawn(
         ioc,
         [&]() -> asio::awaitable<void> {
-          auto [ec, ch] = co_await p.server->async_accept(tok);
+          auto accepted = co_await p.server->async_accept(tok);
+          auto& ec = std::get<0>(accepted);  // not structured bindings: clang 14 cannot capture those
+          auto& ch = std::get<1>(accepted);
           if (ec) co_return;
           ch.set_request_handler([&](const detail::channel_request_view& r) {
             proto::env_request e;
@@ -186,7 +192,9 @@ TEST(ssh_data_path, many_small_messages_coalesce_into_few_writes) {
           server_ch.emplace(std::move(ch));
         },
         asio::detached);
-    auto [ec, ch] = co_await p.client->async_open_session(tok);
+    auto opened = co_await p.client->async_open_session(tok);
+    auto& ec = std::get<0>(opened);
+    auto& ch = std::get<1>(opened);
     EXPECT_FALSE(ec) << ec.message();
     if (ec) co_return;
     while (!server_ch) co_await sleep_for(std::chrono::milliseconds{1});

@@ -105,7 +105,9 @@ class TlsStream : public ::testing::Test {
 TEST_F(TlsStream, DownloadsFromAsioSslStreamAndSeesCloseNotifyAsEof) {
   auto data = pattern(9 * 1024 * 1024 + 123);
   run_coroutine([&](asio::io_context& io) -> asio::awaitable<void> {
-    auto [client, server] = co_await connect_ends(io, client_ctx, *server_ctx);
+    auto e = co_await connect_ends(io, client_ctx, *server_ctx);
+    auto& client = e.client;  // not a structured binding: clang 14 cannot capture those
+    auto& server = e.server;
     bool served = false;
     spawn_peer(io, served, [&]() -> asio::awaitable<void> {
       co_await server.async_handshake(ssl::stream_base::server, asio::use_awaitable);
@@ -130,7 +132,9 @@ TEST_F(TlsStream, DownloadsFromAsioSslStreamAndSeesCloseNotifyAsEof) {
 TEST_F(TlsStream, UploadsToAsioSslStreamThenShutsDownCleanly) {
   auto data = pattern(7 * 1024 * 1024 + 5);
   run_coroutine([&](asio::io_context& io) -> asio::awaitable<void> {
-    auto [client, server] = co_await connect_ends(io, client_ctx, *server_ctx);
+    auto e = co_await connect_ends(io, client_ctx, *server_ctx);
+    auto& client = e.client;  // not a structured binding: clang 14 cannot capture those
+    auto& server = e.server;
     std::vector<std::uint8_t> got(data.size() + 1);
     error_code server_ec;
     std::size_t server_n = 0;
@@ -198,7 +202,9 @@ TEST_F(TlsStream, ServerRoleResumesTheSessionOfAnEarlierConnection) {
 TEST_F(TlsStream, ConnectionCutWithoutCloseNotifyIsStreamTruncatedAfterTheData) {
   auto data = pattern(300 * 1024);
   run_coroutine([&](asio::io_context& io) -> asio::awaitable<void> {
-    auto [client, server] = co_await connect_ends(io, client_ctx, *server_ctx);
+    auto e = co_await connect_ends(io, client_ctx, *server_ctx);
+    auto& client = e.client;  // not a structured binding: clang 14 cannot capture those
+    auto& server = e.server;
     bool served = false;
     spawn_peer(io, served, [&]() -> asio::awaitable<void> {
       co_await server.async_handshake(ssl::stream_base::server, asio::use_awaitable);
@@ -220,7 +226,9 @@ TEST_F(TlsStream, ConnectionCutWithoutCloseNotifyIsStreamTruncatedAfterTheData) 
 TEST_F(TlsStream, HandshakeFailsWhenTheCertificateIsNotTrusted) {
   client_ctx.set_verify_mode(ssl::verify_peer);  // no trust anchors: the self-signed one fails
   run_coroutine([&](asio::io_context& io) -> asio::awaitable<void> {
-    auto [client, server] = co_await connect_ends(io, client_ctx, *server_ctx);
+    auto e = co_await connect_ends(io, client_ctx, *server_ctx);
+    auto& client = e.client;  // not a structured binding: clang 14 cannot capture those
+    auto& server = e.server;
     error_code server_ec;
     bool served = false;
     spawn_peer(io, served, [&]() -> asio::awaitable<void> {
@@ -238,7 +246,9 @@ TEST_F(TlsStream, HandshakeFailsWhenTheCertificateIsNotTrusted) {
 
 TEST_F(TlsStream, CancellingEndsAPendingReadOverlapsAreRefusedAndAClosedSocketIsNotRead) {
   run_coroutine([&](asio::io_context& io) -> asio::awaitable<void> {
-    auto [client, server] = co_await connect_ends(io, client_ctx, *server_ctx);
+    auto e = co_await connect_ends(io, client_ctx, *server_ctx);
+    auto& client = e.client;  // not a structured binding: clang 14 cannot capture those
+    auto& server = e.server;
     bool served = false;
     spawn_peer(io, served, [&]() -> asio::awaitable<void> {
       co_await server.async_handshake(ssl::stream_base::server, nothrow);

@@ -119,7 +119,9 @@ run_result run_session(bool fail_client, std::size_t n) {
   test::fail_count fc{n};
   asio::io_context ioc;
   auto files = fs::make_memory_filesystem(ioc.get_executor());
-  auto [a, b] = make_pair(ioc.get_executor(), fail_client ? &fc : nullptr, fail_client ? nullptr : &fc);
+  auto ends = make_pair(ioc.get_executor(), fail_client ? &fc : nullptr, fail_client ? nullptr : &fc);
+  auto& a = ends.first;  // not structured bindings: clang 14 cannot capture those
+  auto& b = ends.second;
   sftp::server<fs::memory_filesystem> srv{files, {}};
   srv.async_run(b, [&](error_code ec) {
     r.server_done = true;

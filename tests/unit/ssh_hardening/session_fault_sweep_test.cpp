@@ -163,7 +163,9 @@ asio::awaitable<void> client_session(stream s, outcome& out) {
   auto [hec] = co_await c.async_handshake(tok);
   note(hec);
   if (!hec) {
-    auto [oec, ch] = co_await c.async_open_exec("echo", tok);
+    auto opened = co_await c.async_open_exec("echo", tok);
+    auto& oec = std::get<0>(opened);  // not structured bindings: clang 14 cannot capture those
+    auto& ch = std::get<1>(opened);
     note(oec);
     if (!oec) {
       bool wrote = false;
