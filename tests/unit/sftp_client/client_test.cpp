@@ -18,6 +18,7 @@
 #include "support/process.hpp"
 #include "support/run_coroutine.hpp"
 
+#include <functional>
 #include <random>
 
 namespace {
@@ -428,18 +429,23 @@ TEST(SftpClient, UnannouncedExtensionFailsWithoutARoundTrip) {
 
 // Every I/O operation of both ends is made to fail in turn: the client completes every operation
 // with an error or success, and nothing hangs or crashes.
-TEST(SftpClientHostile, FailureSweep) {
+// Downloads with the n-th I/O operation failing with `injected`, for n = 0, 1, ... until a run
+// gets past the last operation. What is on disk is always a prefix of the source; on_failure sees
+// the error of each run that failed.
+void failure_sweep(error_code injected, const std::function<void(std::size_t, error_code)>& on_failure) {
   bool succeeded = false;
   for (std::size_t n = 0; n < 2000 && !succeeded; ++n) {
     temp_dir dir{"ferry-sftpc-"};
-    ferry::test::fail_count fc{n};
+    ferry::test::fail_count fc{n, injected};
     bool finished = false;
     run_coroutine([&](asio::io_context& ioc) -> asio::awaitable<void> {
       fixture f{ioc, &fc};
       f.store.files["/src"] = random_bytes(200'000, 3);
       f.start();
       auto [ec] = co_await f.client->async_init(asio::as_tuple(asio::use_awaitable));
-      if (!ec) {
+      if (ec) {
+        on_failure(n, ec);
+      } else {
         auto local = (dir / "got").string();
         auto [dec, got] = co_await f.client->async_download("/src", local, {},
                                                           asio::as_tuple(asio::use_awaitable));
@@ -450,6 +456,8 @@ TEST(SftpClientHostile, FailureSweep) {
         if (!dec) {
           EXPECT_EQ(have, src);
           succeeded = true;
+        } else {
+          on_failure(n, dec);
         }
       }
       finished = true;
@@ -457,6 +465,19 @@ TEST(SftpClientHostile, FailureSweep) {
     EXPECT_TRUE(finished) << n;
   }
   EXPECT_TRUE(succeeded);  // the sweep went past the last I/O operation
+}
+
+TEST(SftpClientHostile, FailureSweep) {
+  failure_sweep(make_error_code(ferry::errc::injected_failure), [](std::size_t, error_code) {});
+}
+
+// A server that dies shows as a write failing with EPIPE as often as a read seeing EOF, whichever
+// the client does first (an OpenSSH sftp-server killed mid-download did both): either way, at
+// every I/O point, the client reports connection_lost.
+TEST(SftpClientHostile, BrokenPipeAtAnyPointIsConnectionLost) {
+  failure_sweep(make_error_code(asio::error::broken_pipe), [](std::size_t n, error_code ec) {
+    EXPECT_EQ(ec, sftp::status::connection_lost) << n << ": " << ec.message();
+  });
 }
 
 TEST(SftpClientProto, ViewsEncodeAsTheOwningStructs) {

@@ -168,6 +168,16 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     return std::max<std::size_t>(1, std::min(max_write_, room));
   }
 
+  // The stream ended or broke under us: eof on a read, or EPIPE/ECONNRESET on a write, whichever
+  // side notices first when the server goes away. Other errors are passed on as they are.
+  static error_code stream_error(const error_code& ec) {
+    namespace ae = boost::asio::error;
+    if (ec == ae::eof || ec == ae::broken_pipe || ec == ae::connection_reset ||
+        ec == ae::connection_aborted)
+      return make_error_code(status::connection_lost);
+    return ec;
+  }
+
   // Ends the session (closing the stream) with ec, failing every outstanding request.
   void fail(error_code ec) {
     if (dead_) return;
@@ -287,7 +297,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
                                                 boost::asio::redirect_error(
                                                     boost::asio::use_awaitable, ec));
       if (ec) {
-        fail(ec == boost::asio::error::eof ? make_error_code(status::connection_lost) : ec);
+        fail(stream_error(ec));
         co_return dead_;
       }
       if (dead_) co_return dead_;
@@ -354,7 +364,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
                                         boost::asio::redirect_error(boost::asio::use_awaitable,
                                                                     ec));
       self->writing_.clear();
-      if (ec) self->fail(ec);
+      if (ec) self->fail(stream_error(ec));
     }
     self->writer_running_ = false;
   }
@@ -368,7 +378,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
           boost::asio::redirect_error(boost::asio::use_awaitable, ec));
       if (self->dead_) break;
       if (ec) {
-        self->fail(ec == boost::asio::error::eof ? make_error_code(status::connection_lost) : ec);
+        self->fail(stream_error(ec));
         break;
       }
       self->in_.commit(n);
