@@ -61,7 +61,19 @@ struct transport_config {
 // for a server, a printable identification that fits RFC 4253 §4.2.
 error_code validate(const transport_config& c);
 
+}  // namespace ferry::ssh::proto
+
+namespace ferry::test {
+// Defined only by tests: lets a test peer seal any message under its current keys (the message
+// table test plays a peer that sends what a real one never would).
+struct transport_machine_access;
+}  // namespace ferry::test
+
+namespace ferry::ssh::proto {
+
 class transport_machine {
+  friend struct ::ferry::test::transport_machine_access;
+
  public:
   enum class event { need_input, packet, closed };
 
