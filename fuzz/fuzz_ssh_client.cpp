@@ -2,7 +2,7 @@
 // method's reply (the server's public value, host key and signature), NEWKEYS, EXT_INFO, service
 // accept and a rekey. A real ferry server runs next to the client in memory (both with fixed
 // randomness), so every session is a valid one that the input then corrupts:
-//   byte 0: the kex method; byte 1: cipher, MAC, compression, chunking and whether to rekey;
+//   byte 0: the kex method (see below); byte 1: cipher, MAC, compression, chunking and whether to rekey;
 //   then edits of 4 bytes each, applied to the server's byte stream on its way to the client:
 //   offset (2 bytes, big-endian), operation (xor, insert, delete), value.
 // The client must never crash, hang or queue output without bound, must stay closed once
@@ -95,20 +95,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::size_t i = 2; i + 4 <= size && edits.size() < 64; i += 4)
     edits.push_back({std::size_t(data[i]) << 8 | data[i + 1], data[i + 2], data[i + 3]});
 
-  static const char* const kexes[] = {
-      "curve25519-sha256",           "ecdh-sha2-nistp256",
-      "ecdh-sha2-nistp384",          "ecdh-sha2-nistp521",
-      "diffie-hellman-group14-sha256", "diffie-hellman-group-exchange-sha256",
-      "diffie-hellman-group16-sha512", "diffie-hellman-group14-sha1",
-      "diffie-hellman-group18-sha512"};
+  // The elliptic-curve methods take a millisecond; the finite-field ones up to a second (group18,
+  // 8192 bits): those get one pick in eight, group18 one in 256, so the fuzzer stays fast.
+  static const char* const fast_kexes[] = {"curve25519-sha256", "ecdh-sha2-nistp256",
+                                           "ecdh-sha2-nistp384", "ecdh-sha2-nistp521"};
+  static const char* const slow_kexes[] = {"diffie-hellman-group14-sha256",
+                                           "diffie-hellman-group-exchange-sha256",
+                                           "diffie-hellman-group16-sha512",
+                                           "diffie-hellman-group14-sha1"};
+  const char* kex = kex_pick == 0xff   ? "diffie-hellman-group18-sha512"
+                    : kex_pick >= 0xe0 ? slow_kexes[kex_pick % 4]
+                                       : fast_kexes[kex_pick % 4];
   static const char* const ciphers[] = {"chacha20-poly1305@openssh.com", "aes128-gcm@openssh.com",
                                         "aes256-ctr", "aes128-ctr"};
   static const char* const macs[] = {"hmac-sha2-256-etm@openssh.com", "hmac-sha2-512",
                                      "hmac-sha1-etm@openssh.com", "hmac-sha2-256"};
   static const char* const compressions[] = {"none", "zlib@openssh.com", "zlib", "none"};
-  // group18 (8192 bits) is slow: one pick in 32.
-  const std::size_t kex_count = std::size(kexes) - (kex_pick >= 0xf8 ? 0 : 1);
-  algorithm_preferences prefs{{kexes[kex_pick % kex_count]},
+  algorithm_preferences prefs{{kex},
                               {"ssh-ed25519"},
                               {ciphers[mode & 3]},
                               {macs[(mode >> 2) & 3]},
